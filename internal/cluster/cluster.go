@@ -1,0 +1,185 @@
+// Package cluster is the sharding layer under both session stores: it
+// places each session on Memcached nodes with a consistent-hash ring,
+// writes it to Config.Replicas of them, watches the nodes' health and
+// moves sessions off nodes that stop answering.
+//
+// # Replication
+//
+// Every item is an envelope (package envelope) carrying a version, taken
+// from the writer's clock in nanoseconds, and the session's expiry. A
+// write goes to the first Replicas live nodes after the key on the ring,
+// concurrently. A read asks the same nodes, keeps the newest copy and
+// repairs the others: a missing copy with add, an older one with a
+// compare-and-swap, so a repair never overwrites a newer write.
+//
+// A delete with Replicas > 1 writes a tombstone, a versioned "deleted"
+// marker, instead of removing the items. A replica that missed the delete
+// (it was down or paused) still holds the live session when it returns,
+// but every read also sees a tombstone with a newer version and the
+// session stays deleted; the read then repairs the stale replica. A
+// delete succeeds only when one of the session's home nodes (its first
+// Replicas nodes on the full ring) took it, because a home node is where
+// reads go once every node is back.
+//
+// Versions come from the app servers' clocks. Keep them synchronized
+// (NTP): replicas disagree only after a failed write, and then a clock
+// that is behind by more than the time between two writes of one session
+// can make the older write win.
+package cluster
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bradfitz/gomemcache/memcache"
+
+	"github.com/mcsession/mcsession/internal/envelope"
+	"github.com/mcsession/mcsession/internal/expiry"
+	"github.com/mcsession/mcsession/internal/ring"
+)
+
+// ErrCorrupt means a stored item is not a session written by mcsession:
+// garbage, or a value damaged in Memcached.
+var ErrCorrupt = envelope.ErrCorrupt
+
+// Cluster stores sessions on a set of Memcached nodes. It is safe for
+// concurrent use.
+type Cluster struct {
+	cfg     Config
+	ring    *ring.Ring
+	nodes   []*node
+	skip    func(int) bool // skips nodes that are not live
+	version atomic.Uint64  // the last version handed out
+}
+
+// New returns a cluster for cfg. It does no network I/O: nodes are dialled
+// on first use. It fails only for an invalid cfg.
+func New(cfg Config) (*Cluster, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+
+	c := &Cluster{cfg: cfg}
+	servers := make([]ring.Server, len(cfg.Servers))
+	for i, s := range cfg.Servers {
+		servers[i] = ring.Server{Addr: s, Weight: cfg.Weights[s]}
+		c.nodes = append(c.nodes, newNode(s, &c.cfg))
+	}
+	c.ring = ring.New(servers)
+	c.skip = func(i int) bool { return !c.nodes[i].live() }
+	return c, nil
+}
+
+// Config returns the configuration in use, defaults filled in.
+func (c *Cluster) Config() Config { return c.cfg }
+
+// Close closes the idle connections to every node.
+func (c *Cluster) Close() error {
+	for _, n := range c.nodes {
+		n.client.Close()
+	}
+	return nil
+}
+
+// Replicas returns the addresses of the nodes that a write of id goes to
+// now, in ring order: the first of them is the session's primary.
+func (c *Cluster) Replicas(id string) []string {
+	var addrs []string
+	for _, n := range c.live(c.Key(id), nil) {
+		addrs = append(addrs, n.addr.address)
+	}
+	return addrs
+}
+
+// live appends to dst the first Replicas live nodes for key.
+func (c *Cluster) live(key string, dst []*node) []*node {
+	var buf [8]int
+	for _, i := range c.ring.Successors(buf[:0], ring.Hash(key),
+		c.cfg.Replicas, c.skip) {
+		dst = append(dst, c.nodes[i])
+	}
+	return dst
+}
+
+// targets returns the nodes a write or delete of key goes to: the live
+// replicas, then any home node (one of the first Replicas nodes on the
+// whole ring) that is ejected, so that such a write fails fast on it and
+// is counted as not having reached it.
+func (c *Cluster) targets(key string, dst []*node) []*node {
+	dst = c.live(key, dst)
+	var buf [8]int
+	for _, i := range c.ring.Successors(buf[:0], ring.Hash(key),
+		c.cfg.Replicas, nil) {
+		if !c.nodes[i].live() {
+			dst = append(dst, c.nodes[i])
+		}
+	}
+	return dst
+}
+
+// isHome reports whether n is among the first Replicas nodes for key on
+// the whole ring.
+func (c *Cluster) isHome(key string, n *node) bool {
+	var buf [8]int
+	for _, i := range c.ring.Successors(buf[:0], ring.Hash(key),
+		c.cfg.Replicas, nil) {
+		if c.nodes[i] == n {
+			return true
+		}
+	}
+	return false
+}
+
+// nextVersion returns a version above every one this process handed out
+// before, and at least the current time in nanoseconds.
+func (c *Cluster) nextVersion(now time.Time) uint64 {
+	for {
+		last := c.version.Load()
+		v := max(uint64(now.UnixNano()), last+1)
+		if c.version.CompareAndSwap(last, v) {
+			return v
+		}
+	}
+}
+
+// each calls fn for every node, concurrently when there are several, and
+// returns when all calls have.
+func each(nodes []*node, fn func(i int, n *node)) {
+	if len(nodes) == 1 {
+		fn(0, nodes[0])
+		return
+	}
+
+	var wg sync.WaitGroup
+	for i, n := range nodes[1:] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(i+1, n)
+		}()
+	}
+	fn(0, nodes[0])
+	wg.Wait()
+}
+
+// do runs one round trip on n unless ctx is already done, and turns its
+// outcome into the cluster's error and n's health.
+func (n *node) do(ctx context.Context, op string,
+	f func(*memcache.Client) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if n.ejectedUntil.Load() != 0 {
+		return &NodeError{Addr: n.addr.address, Op: op, Kind: ErrUnavailable}
+	}
+	return n.record(classify(n.addr.address, op, f(n.client)))
+}
+
+// exptime converts an expiry for a storage command, false meaning the
+// item must not be stored.
+func exptime(expiresAt time.Time) (int32, bool) {
+	return expiry.Exptime(expiresAt, time.Now())
+}

@@ -1,0 +1,126 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultPrefix        = "mcs:"
+	DefaultTimeout       = 500 * time.Millisecond
+	DefaultMaxIdleConns  = 100
+	DefaultFailureLimit  = 3
+	DefaultRetryInterval = 5 * time.Second
+	DefaultTTL           = 24 * time.Hour
+)
+
+// maxPrefix keeps every item key within Memcached's 250 bytes.
+const maxPrefix = 250 - hashedIDLen
+
+// Config configures a session store's Memcached cluster. It is shared by
+// both store packages. A Config with only Servers set is a good
+// production configuration: every zero value means the default stated on
+// its field.
+type Config struct {
+	// Servers lists the Memcached nodes as "host:port", or a path for a
+	// Unix socket. Host names are resolved again on every new connection,
+	// so a node that moves to a new address is followed. Order does not
+	// matter: placement depends only on the addresses and weights.
+	Servers []string
+
+	// Weights gives a server, by its string in Servers, a share of the
+	// sessions relative to the others. Servers not in the map weigh 1.
+	Weights map[string]int
+
+	// Replicas is the number of distinct nodes each session is written
+	// to, 1 (the default) up to len(Servers).
+	Replicas int
+
+	// Prefix starts every item key, so that several applications can share
+	// a cluster. The default is "mcs:". It must be a legal part of a
+	// Memcached key (no spaces or control bytes) of at most 207 bytes.
+	Prefix string
+
+	// Timeout bounds each network round trip to a node, including the
+	// connect. The default is 500ms.
+	Timeout time.Duration
+
+	// MaxIdleConns is the number of idle connections kept open to each
+	// node. The default of 100 suits a busy web tier; connections beyond
+	// it are closed after use.
+	MaxIdleConns int
+
+	// FailureLimit is the number of consecutive failures (refused or
+	// timed-out connections) after which a node is ejected from the ring
+	// and its sessions go to the next node. The default is 3.
+	FailureLimit int
+
+	// RetryInterval is how long an ejected node is left alone before it
+	// is checked again in the background. The default is 5s.
+	RetryInterval time.Duration
+
+	// DefaultTTL is how long a session is kept when the session library
+	// gives no lifetime (a gorilla session with MaxAge 0). The default is
+	// 24 hours.
+	DefaultTTL time.Duration
+
+	// Logger, when set, receives a line each time a node changes state:
+	// ejected, still down at a retry, rejoined. Nothing else is logged,
+	// and never a key or a value.
+	Logger *slog.Logger
+}
+
+// withDefaults validates c and returns it with defaults filled in.
+func (c Config) withDefaults() (Config, error) {
+	if len(c.Servers) == 0 {
+		return c, errors.New("mcsession: no servers configured")
+	}
+	seen := make(map[string]bool, len(c.Servers))
+	for _, s := range c.Servers {
+		if s == "" || seen[s] {
+			return c, fmt.Errorf("mcsession: empty or repeated server %q", s)
+		}
+		seen[s] = true
+	}
+	if c.Replicas < 0 || c.Replicas > len(c.Servers) {
+		return c, fmt.Errorf("mcsession: Replicas is %d; want 1 to %d",
+			c.Replicas, len(c.Servers))
+	}
+	if !legalKeyPart(c.Prefix) || len(c.Prefix) > maxPrefix {
+		return c, fmt.Errorf("mcsession: Prefix %q is not a legal key "+
+			"start of at most %d bytes", c.Prefix, maxPrefix)
+	}
+	if c.Timeout < 0 || c.RetryInterval < 0 || c.DefaultTTL < 0 {
+		return c, errors.New("mcsession: negative duration in Config")
+	}
+
+	c.Replicas = orDefault(c.Replicas, 1)
+	c.Prefix = orDefault(c.Prefix, DefaultPrefix)
+	c.Timeout = orDefault(c.Timeout, DefaultTimeout)
+	c.MaxIdleConns = orDefault(c.MaxIdleConns, DefaultMaxIdleConns)
+	c.FailureLimit = orDefault(c.FailureLimit, DefaultFailureLimit)
+	c.RetryInterval = orDefault(c.RetryInterval, DefaultRetryInterval)
+	c.DefaultTTL = orDefault(c.DefaultTTL, DefaultTTL)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func legalKeyPart(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool {
+		return r <= ' ' || r == 0x7f
+	})
+}

@@ -1,0 +1,179 @@
+package cluster
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/bradfitz/gomemcache/memcache"
+)
+
+// defaultItemSizeMax is memcached's default -I, assumed for a node that
+// does not report its own.
+const defaultItemSizeMax = 1 << 20
+
+// itemOverhead is what memcached adds to a value before comparing it with
+// its item size limit (item header, CAS, flags, line ending), rounded up.
+const itemOverhead = 128
+
+// addr is a node's address, kept as text so that the host name is
+// resolved again on every dial.
+type addr struct{ network, address string }
+
+func (a addr) Network() string { return a.network }
+func (a addr) String() string  { return a.address }
+
+func parseAddr(server string) addr {
+	if strings.Contains(server, "/") {
+		return addr{"unix", server}
+	}
+	return addr{"tcp", server}
+}
+
+// node is one Memcached server: its client, its health and its limits.
+type node struct {
+	addr   addr
+	client *memcache.Client
+	cfg    *Config
+
+	failures     atomic.Int32
+	ejectedUntil atomic.Int64 // Unix nanoseconds; 0 while in the ring
+	probing      atomic.Bool
+	itemSizeMax  atomic.Int64 // 0 until read from the node
+}
+
+func newNode(server string, cfg *Config) *node {
+	n := &node{addr: parseAddr(server), cfg: cfg}
+	n.client = memcache.NewFromSelector(n)
+	n.client.Timeout = cfg.Timeout
+	n.client.MaxIdleConns = cfg.MaxIdleConns
+	n.client.DialContext = n.dial
+	return n
+}
+
+// PickServer and Each make the node its own gomemcache server selector,
+// so that the client dials the node's name rather than an address
+// resolved once.
+func (n *node) PickServer(string) (net.Addr, error) { return n.addr, nil }
+
+func (n *node) Each(f func(net.Addr) error) error { return f(n.addr) }
+
+func (n *node) dial(ctx context.Context, network, address string) (net.Conn, error) {
+	d := net.Dialer{Timeout: n.cfg.Timeout}
+	return d.DialContext(ctx, network, address)
+}
+
+// live reports whether n may be used now. An ejected node whose retry
+// time has come is checked once in the background and stays out until
+// that check succeeds, so no request waits on a node that is down.
+func (n *node) live() bool {
+	until := n.ejectedUntil.Load()
+	if until == 0 {
+		return true
+	}
+	if time.Now().UnixNano() >= until && n.probing.CompareAndSwap(false, true) {
+		go n.probe()
+	}
+	return false
+}
+
+func (n *node) probe() {
+	defer n.probing.Store(false)
+
+	if err := n.client.Ping(); err != nil {
+		n.ejectedUntil.Store(time.Now().Add(n.cfg.RetryInterval).UnixNano())
+		n.log("mcsession: node still down", slog.Any("err", err))
+		return
+	}
+	n.failures.Store(0)
+	n.ejectedUntil.Store(0)
+	n.log("mcsession: node rejoined")
+}
+
+// record updates n's health with the outcome of one operation and
+// returns err.
+func (n *node) record(err error) error {
+	if !nodeDown(err) {
+		if n.failures.Load() != 0 {
+			n.failures.Store(0)
+		}
+		return err
+	}
+	if n.failures.Add(1) == int32(n.cfg.FailureLimit) {
+		n.ejectedUntil.Store(time.Now().Add(n.cfg.RetryInterval).UnixNano())
+		n.log("mcsession: node ejected",
+			slog.Int("failures", n.cfg.FailureLimit), slog.Any("err", err))
+	}
+	return err
+}
+
+func (n *node) log(msg string, attrs ...slog.Attr) {
+	attrs = append(attrs, slog.String("node", n.addr.address))
+	n.cfg.Logger.LogAttrs(context.Background(), slog.LevelWarn, msg, attrs...)
+}
+
+// maxValue returns the largest value n stores under a key of keyLen
+// bytes, reading the node's item size limit on first use.
+func (n *node) maxValue(keyLen int) (int, error) {
+	limit := n.itemSizeMax.Load()
+	if limit == 0 {
+		settings, err := n.stats("settings")
+		if err != nil {
+			return 0, err
+		}
+		limit, err = strconv.ParseInt(settings["item_size_max"], 10, 64)
+		if err != nil || limit <= 0 {
+			limit = defaultItemSizeMax
+		}
+		n.itemSizeMax.Store(limit)
+	}
+	return int(limit) - keyLen - itemOverhead, nil
+}
+
+// stats returns the node's "stats <group>" (all of "stats" for an empty
+// group) as a map. It uses a connection of its own, which is closed after.
+func (n *node) stats(group string) (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.Timeout)
+	defer cancel()
+	conn, err := n.dial(ctx, n.addr.network, n.addr.address)
+	if err != nil {
+		return nil, n.record(classify(n.addr.address, "stats", err))
+	}
+	defer conn.Close()
+
+	conn.SetDeadline(time.Now().Add(n.cfg.Timeout))
+	stats, err := readStats(conn, group)
+	return stats, n.record(classify(n.addr.address, "stats", err))
+}
+
+func readStats(conn net.Conn, group string) (map[string]string, error) {
+	cmd := strings.TrimSpace("stats " + group)
+	if _, err := fmt.Fprintf(conn, "%s\r\n", cmd); err != nil {
+		return nil, err
+	}
+	stats := make(map[string]string)
+	sc := bufio.NewScanner(conn)
+	for sc.Scan() {
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		if line == "END" {
+			return stats, nil
+		}
+		f := strings.Fields(line)
+		if len(f) != 3 || f[0] != "STAT" {
+			// Servers that lack this group answer ERROR; their
+			// defaults apply.
+			return stats, nil
+		}
+		stats[f[1]] = f[2]
+	}
+	if sc.Err() != nil {
+		return nil, sc.Err()
+	}
+	return nil, fmt.Errorf("connection closed during %q", cmd)
+}

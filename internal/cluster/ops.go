@@ -1,0 +1,256 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/bradfitz/gomemcache/memcache"
+
+	"github.com/mcsession/mcsession/internal/envelope"
+)
+
+// tombstoneTTL is how long a tombstone is kept when no copy of the
+// deleted session told how long the session had left.
+const tombstoneTTL = 30 * 24 * time.Hour
+
+// replica is what one node holds for a key.
+type replica struct {
+	node *node
+	item *memcache.Item // nil for a miss
+	env  envelope.Envelope
+	err  error // a failure, or ErrCorrupt for an item that does not decode
+}
+
+// fetch reads key from every node concurrently.
+func fetch(ctx context.Context, key string, nodes []*node) []replica {
+	reps := make([]replica, len(nodes))
+	each(nodes, func(i int, n *node) {
+		r := &reps[i]
+		r.node = n
+		r.err = n.do(ctx, "get", func(mc *memcache.Client) error {
+			var err error
+			r.item, err = mc.Get(key)
+			return err
+		})
+		if r.item != nil && r.err == nil {
+			r.env, r.err = envelope.Decode(r.item.Value)
+		}
+	})
+	return reps
+}
+
+// newest returns the index of the newest decoded copy in reps, or -1.
+// A tie goes to the earlier node in ring order.
+func newest(reps []replica) int {
+	best := -1
+	for i, r := range reps {
+		if r.item == nil || r.err != nil {
+			continue
+		}
+		if best < 0 || r.env.Version > reps[best].env.Version {
+			best = i
+		}
+	}
+	return best
+}
+
+// Get returns the session stored for id. A session that was never
+// stored, has expired or was deleted is found == false with a nil error.
+// An item that is not an mcsession envelope gives ErrCorrupt. err is
+// non-nil otherwise only when no replica could be asked.
+//
+// With Replicas > 1 it asks every replica, returns the newest copy and
+// writes it back to the replicas that lacked it or held an older one.
+func (c *Cluster) Get(ctx context.Context, id string) (value []byte,
+	found bool, err error) {
+	key := c.Key(id)
+	nodes := c.live(key, make([]*node, 0, c.cfg.Replicas))
+	if len(nodes) == 0 {
+		return nil, false, c.noNodes("get")
+	}
+
+	reps := fetch(ctx, key, nodes)
+	best := newest(reps)
+	if best < 0 {
+		return nil, false, firstError(reps)
+	}
+	if len(reps) > 1 {
+		c.repair(ctx, key, reps, best)
+	}
+
+	win := reps[best].env
+	if win.Kind == envelope.Tombstone {
+		return nil, false, nil
+	}
+	return win.Payload, true, nil
+}
+
+// firstError explains a read that found no copy: the first failure if
+// every replica failed, ErrCorrupt if a replica held garbage, else nil.
+func firstError(reps []replica) error {
+	var corrupt error
+	for _, r := range reps {
+		switch {
+		case r.err == nil:
+			return nil
+		case errors.Is(r.err, ErrCorrupt):
+			corrupt = r.err
+		}
+	}
+	if corrupt != nil {
+		return corrupt
+	}
+	return reps[0].err
+}
+
+// repair copies reps[best] to the replicas that lack it or hold an older
+// version. Repairs are best effort: a failure leaves the replica as it was
+// for a later read to repair.
+func (c *Cluster) repair(ctx context.Context, key string, reps []replica,
+	best int) {
+	win := reps[best]
+	exp, ok := exptime(win.env.ExpiresAt)
+	if !ok {
+		return
+	}
+
+	for i, r := range reps {
+		if i == best || errors.Is(r.err, ErrUnavailable) ||
+			(r.item != nil && r.err == nil &&
+				r.env.Version >= win.env.Version) {
+			continue
+		}
+		it := &memcache.Item{Key: key, Value: win.item.Value,
+			Expiration: exp}
+		r.node.do(ctx, "repair", func(mc *memcache.Client) error {
+			if r.item == nil {
+				return mc.Add(it)
+			}
+			it.CasID = r.item.CasID
+			return mc.CompareAndSwap(it)
+		})
+	}
+}
+
+// Set stores value as the session id until expiresAt. An expiresAt less
+// than a second away deletes the session instead.
+//
+// The write goes to every replica concurrently and succeeds when one of
+// them stored it. A value above a node's item size limit (memcached -I)
+// is refused before anything is sent, with an error matching ErrTooLarge,
+// and the stored session is left as it was.
+func (c *Cluster) Set(ctx context.Context, id string, value []byte,
+	expiresAt time.Time) error {
+	exp, ok := exptime(expiresAt)
+	if !ok {
+		return c.Delete(ctx, id)
+	}
+
+	now := time.Now()
+	env := envelope.Envelope{Kind: envelope.Live,
+		Version: c.nextVersion(now), ExpiresAt: expiresAt, Payload: value}
+	return c.write(ctx, "set", c.Key(id), encode(env), exp, false)
+}
+
+// Delete removes the session id. Deleting a session that does not exist
+// is not an error. Delete fails, and the session may still be served,
+// when none of the session's home nodes could be reached.
+//
+// With Replicas == 1 it deletes the item. With more it writes tombstones,
+// kept as long as the longest-lived copy it finds (30 days when it finds
+// none), so that a replica that missed the delete cannot bring the
+// session back.
+func (c *Cluster) Delete(ctx context.Context, id string) error {
+	key := c.Key(id)
+	if c.cfg.Replicas == 1 {
+		return c.write(ctx, "delete", key, nil, 0, true)
+	}
+
+	now := time.Now()
+	expiresAt := now.Add(tombstoneTTL)
+	if reps := fetch(ctx, key, c.live(key, nil)); newest(reps) >= 0 {
+		expiresAt = now
+		for _, r := range reps {
+			if r.item != nil && r.err == nil &&
+				r.env.ExpiresAt.After(expiresAt) {
+				expiresAt = r.env.ExpiresAt
+			}
+		}
+	}
+	exp, ok := exptime(expiresAt)
+	if !ok {
+		exp, expiresAt = 1, now.Add(time.Second)
+	}
+	tomb := envelope.Envelope{Kind: envelope.Tombstone,
+		Version: c.nextVersion(now), ExpiresAt: expiresAt}
+	return c.write(ctx, "delete", key, encode(tomb), exp, true)
+}
+
+func encode(env envelope.Envelope) []byte {
+	return envelope.Append(make([]byte, 0, envelope.Size(env)), env)
+}
+
+// write sends a set of value, or a delete command when value is nil, to
+// every target node of key. It succeeds when one node took it, and with
+// needHome only when that node is a home node.
+func (c *Cluster) write(ctx context.Context, op, key string, value []byte,
+	exp int32, needHome bool) error {
+	nodes := c.targets(key, make([]*node, 0, c.cfg.Replicas+1))
+	if len(nodes) == 0 {
+		return c.noNodes(op)
+	}
+	if err := c.checkSize(op, key, len(value), nodes); err != nil {
+		return err
+	}
+
+	errs := make([]error, len(nodes))
+	each(nodes, func(i int, n *node) {
+		errs[i] = n.do(ctx, op, func(mc *memcache.Client) error {
+			if value == nil {
+				return mc.Delete(key)
+			}
+			return mc.Set(&memcache.Item{Key: key, Value: value,
+				Expiration: exp})
+		})
+	})
+
+	for i, err := range errs {
+		if err == nil && (!needHome || c.isHome(key, nodes[i])) {
+			return nil
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return c.noNodes(op)
+}
+
+// checkSize refuses a value that some target node cannot hold. memcached
+// unlinks the stored item when a set is too large, so this is checked
+// before anything is sent.
+func (c *Cluster) checkSize(op, key string, size int, nodes []*node) error {
+	if size == 0 {
+		return nil
+	}
+	for _, n := range nodes {
+		if !n.live() {
+			continue
+		}
+		limit, err := n.maxValue(len(key))
+		if err != nil {
+			continue // the write itself reports the node
+		}
+		if size > limit {
+			return &NodeError{Addr: n.addr.address, Op: op,
+				Kind: ErrTooLarge}
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) noNodes(op string) error {
+	return &NodeError{Addr: "(no live node)", Op: op, Kind: ErrUnavailable}
+}
