@@ -367,8 +367,12 @@ func TestGarbageIsCorrupt(t *testing.T) {
 	s := testutil.StartServer(t)
 	c := newCluster(t, []*testutil.Server{s}, nil)
 	s.Command(t, "set "+c.Key("g")+" 0 0 7\r\ngarbage")
-	if _, found, err := c.Get(ctx, "g"); found || !errors.Is(err, ErrCorrupt) {
-		t.Errorf("Get of garbage = %v, %v; want ErrCorrupt", found, err)
+	_, found, err := c.Get(ctx, "g")
+	var ne *NodeError
+	if found || !errors.Is(err, ErrCorrupt) || !errors.As(err, &ne) ||
+		ne.Addr != s.Addr() {
+		t.Errorf("Get of garbage = %v, %v; want ErrCorrupt naming %s",
+			found, err, s.Addr())
 	}
 }
 

@@ -25,12 +25,13 @@ var (
 	ErrUnavailable = errors.New("mcsession: memcached node unavailable")
 )
 
-// NodeError is an error about one node. It matches ErrTooLarge, ErrServer
-// or ErrUnavailable with errors.Is, and its cause with errors.As.
+// NodeError is an error about one node. It matches its Kind (ErrTooLarge,
+// ErrServer, ErrUnavailable or ErrCorrupt) with errors.Is, and its cause
+// with errors.As.
 type NodeError struct {
 	Addr string // the node, as given in Config.Servers
 	Op   string // "get", "set", "delete", ...
-	Kind error  // ErrTooLarge, ErrServer or ErrUnavailable
+	Kind error  // ErrTooLarge, ErrServer, ErrUnavailable or ErrCorrupt
 	Err  error  // the cause, if any
 }
 

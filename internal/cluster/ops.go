@@ -33,8 +33,13 @@ func fetch(ctx context.Context, key string, nodes []*node) []replica {
 			r.item, err = mc.Get(key)
 			return err
 		})
-		if r.item != nil && r.err == nil {
-			r.env, r.err = envelope.Decode(r.item.Value)
+		if r.item == nil || r.err != nil {
+			return
+		}
+		var err error
+		if r.env, err = envelope.Decode(r.item.Value); err != nil {
+			r.err = &NodeError{Addr: n.addr.address, Op: "get",
+				Kind: ErrCorrupt}
 		}
 	})
 	return reps
