@@ -1,0 +1,51 @@
+package testutil
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// reservePort binds a socket to a free loopback port and keeps it until
+// release is called. The socket never listens, so clients of the port get
+// "connection refused" while no server runs on it. It sets SO_REUSEADDR,
+// as memcached does, so memcached can bind the port next to it; while it is
+// held, the kernel hands the port to no other socket that lets it choose.
+func reservePort() (port int, release func(), err error) {
+	fd, err := syscall.Socket(syscall.AF_INET,
+		syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, nil, fmt.Errorf("testutil: reserve a port: %w", err)
+	}
+
+	err = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET,
+		syscall.SO_REUSEADDR, 1)
+	if err == nil {
+		loopback := &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}
+		err = syscall.Bind(fd, loopback)
+	}
+	var sa syscall.Sockaddr
+	if err == nil {
+		sa, err = syscall.Getsockname(fd)
+	}
+	if err != nil {
+		syscall.Close(fd)
+		return 0, nil, fmt.Errorf("testutil: reserve a port: %w", err)
+	}
+
+	release = func() { syscall.Close(fd) }
+	return sa.(*syscall.SockaddrInet4).Port, release, nil
+}
+
+// sysProcAttr has the kernel kill a server when the test binary dies, even
+// if it dies without running its cleanups (a panic, a test timeout). The
+// signal is tied to the thread that started the server, and the Go runtime
+// keeps its threads, except those of goroutines that exit while locked to
+// one with runtime.LockOSThread.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
+
+func signalStop(p *os.Process) error { return p.Signal(syscall.SIGSTOP) }
+
+func signalCont(p *os.Process) error { return p.Signal(syscall.SIGCONT) }
