@@ -166,3 +166,9 @@ func validToken(token string) bool {
 	}
 	return true
 }
+
+// Nodes returns the addresses of the nodes that the session token is
+// written to now, its primary first: the first Config.Replicas live nodes
+// after it on the ring. It does no network I/O. With HashTokenInStore set,
+// pass the hashed token, as the store sees it.
+func (s *Store) Nodes(token string) []string { return s.c.Replicas(token) }

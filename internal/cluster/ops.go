@@ -23,7 +23,8 @@ type replica struct {
 }
 
 // fetch reads key from every node concurrently.
-func fetch(ctx context.Context, key string, nodes []*node) []replica {
+func (c *Cluster) fetch(ctx context.Context, key string,
+	nodes []*node) []replica {
 	reps := make([]replica, len(nodes))
 	each(nodes, func(i int, n *node) {
 		r := &reps[i]
@@ -37,7 +38,7 @@ func fetch(ctx context.Context, key string, nodes []*node) []replica {
 			return
 		}
 		var err error
-		if r.env, err = envelope.Decode(r.item.Value); err != nil {
+		if r.env, err = c.decode(key, r.item.Value); err != nil {
 			r.err = &NodeError{Addr: n.addr.address, Op: "get",
 				Kind: ErrCorrupt}
 		}
@@ -75,7 +76,7 @@ func (c *Cluster) Get(ctx context.Context, id string) (value []byte,
 		return nil, false, c.noNodes("get")
 	}
 
-	reps := fetch(ctx, key, nodes)
+	reps := c.fetch(ctx, key, nodes)
 	best := newest(reps)
 	if best < 0 {
 		return nil, false, firstError(reps)
@@ -155,7 +156,8 @@ func (c *Cluster) Set(ctx context.Context, id string, value []byte,
 	now := time.Now()
 	env := envelope.Envelope{Kind: envelope.Live,
 		Version: c.nextVersion(now), ExpiresAt: expiresAt, Payload: value}
-	return c.write(ctx, "set", c.Key(id), encode(env), exp, false)
+	key := c.Key(id)
+	return c.write(ctx, "set", key, c.encode(key, env), exp, false)
 }
 
 // Delete removes the session id. Deleting a session that does not exist
@@ -174,7 +176,7 @@ func (c *Cluster) Delete(ctx context.Context, id string) error {
 
 	now := time.Now()
 	expiresAt := now.Add(tombstoneTTL)
-	if reps := fetch(ctx, key, c.live(key, nil)); newest(reps) >= 0 {
+	if reps := c.fetch(ctx, key, c.live(key, nil)); newest(reps) >= 0 {
 		expiresAt = now
 		for _, r := range reps {
 			if r.item != nil && r.err == nil &&
@@ -189,11 +191,7 @@ func (c *Cluster) Delete(ctx context.Context, id string) error {
 	}
 	tomb := envelope.Envelope{Kind: envelope.Tombstone,
 		Version: c.nextVersion(now), ExpiresAt: expiresAt}
-	return c.write(ctx, "delete", key, encode(tomb), exp, true)
-}
-
-func encode(env envelope.Envelope) []byte {
-	return envelope.Append(make([]byte, 0, envelope.Size(env)), env)
+	return c.write(ctx, "delete", key, c.encode(key, tomb), exp, true)
 }
 
 // write sends a set of value, or a delete command when value is nil, to
