@@ -66,7 +66,9 @@ func New(cfg Config) (*Cluster, error) {
 	servers := make([]ring.Server, len(cfg.Servers))
 	for i, s := range cfg.Servers {
 		servers[i] = ring.Server{Addr: s, Weight: cfg.Weights[s]}
-		c.nodes = append(c.nodes, newNode(s, &c.cfg))
+		n := newNode(s, &c.cfg)
+		n.rejoin = c.handOff
+		c.nodes = append(c.nodes, n)
 	}
 	c.ring = ring.New(servers)
 	c.skip = func(i int) bool { return !c.nodes[i].live() }
@@ -102,35 +104,6 @@ func (c *Cluster) live(key string, dst []*node) []*node {
 		dst = append(dst, c.nodes[i])
 	}
 	return dst
-}
-
-// targets returns the nodes a write or delete of key goes to: the live
-// replicas, then any home node (one of the first Replicas nodes on the
-// whole ring) that is ejected, so that such a write fails fast on it and
-// is counted as not having reached it.
-func (c *Cluster) targets(key string, dst []*node) []*node {
-	dst = c.live(key, dst)
-	var buf [8]int
-	for _, i := range c.ring.Successors(buf[:0], ring.Hash(key),
-		c.cfg.Replicas, nil) {
-		if !c.nodes[i].live() {
-			dst = append(dst, c.nodes[i])
-		}
-	}
-	return dst
-}
-
-// isHome reports whether n is among the first Replicas nodes for key on
-// the whole ring.
-func (c *Cluster) isHome(key string, n *node) bool {
-	var buf [8]int
-	for _, i := range c.ring.Successors(buf[:0], ring.Hash(key),
-		c.cfg.Replicas, nil) {
-		if c.nodes[i] == n {
-			return true
-		}
-	}
-	return false
 }
 
 // nextVersion returns a version above every one this process handed out
@@ -172,7 +145,7 @@ func (n *node) do(ctx context.Context, op string,
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if n.ejectedUntil.Load() != 0 {
+	if n.ejectedUntil.Load() > 0 {
 		return &NodeError{Addr: n.addr.address, Op: op, Kind: ErrUnavailable}
 	}
 	return n.record(classify(n.addr.address, op, f(n.client)))

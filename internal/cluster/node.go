@@ -42,11 +42,20 @@ type node struct {
 	client *memcache.Client
 	cfg    *Config
 
-	failures     atomic.Int32
-	ejectedUntil atomic.Int64 // Unix nanoseconds; 0 while in the ring
+	failures atomic.Int32
+	// ejectedUntil is 0 while the node is in the ring, rejoining while
+	// it is back but still catching up on hints, else the Unix time in
+	// nanoseconds of its next retry.
+	ejectedUntil atomic.Int64
 	probing      atomic.Bool
 	itemSizeMax  atomic.Int64 // 0 until read from the node
+	hints        hints        // writes it missed while out of the ring
+	rejoin       func(*node)  // brings it back once it answers again
 }
+
+// rejoining marks a node that answers again but is still out of the ring
+// while the writes it missed are handed to it.
+const rejoining = -1
 
 func newNode(server string, cfg *Config) *node {
 	n := &node{addr: parseAddr(server), cfg: cfg}
@@ -77,7 +86,8 @@ func (n *node) live() bool {
 	if until == 0 {
 		return true
 	}
-	if time.Now().UnixNano() >= until && n.probing.CompareAndSwap(false, true) {
+	if until > 0 && time.Now().UnixNano() >= until &&
+		n.probing.CompareAndSwap(false, true) {
 		go n.probe()
 	}
 	return false
@@ -87,13 +97,19 @@ func (n *node) probe() {
 	defer n.probing.Store(false)
 
 	if err := n.client.Ping(); err != nil {
-		n.ejectedUntil.Store(time.Now().Add(n.cfg.RetryInterval).UnixNano())
+		n.eject()
 		n.log("mcsession: node still down", slog.Any("err", err))
 		return
 	}
 	n.failures.Store(0)
-	n.ejectedUntil.Store(0)
-	n.log("mcsession: node rejoined")
+	n.itemSizeMax.Store(0)
+	n.ejectedUntil.Store(rejoining)
+	n.rejoin(n)
+}
+
+// eject takes n out of the ring until its next retry.
+func (n *node) eject() {
+	n.ejectedUntil.Store(time.Now().Add(n.cfg.RetryInterval).UnixNano())
 }
 
 // record updates n's health with the outcome of one operation and
@@ -106,7 +122,7 @@ func (n *node) record(err error) error {
 		return err
 	}
 	if n.failures.Add(1) == int32(n.cfg.FailureLimit) {
-		n.ejectedUntil.Store(time.Now().Add(n.cfg.RetryInterval).UnixNano())
+		n.eject()
 		n.log("mcsession: node ejected",
 			slog.Int("failures", n.cfg.FailureLimit), slog.Any("err", err))
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/bradfitz/gomemcache/memcache"
 
 	"github.com/mcsession/mcsession/internal/envelope"
+	"github.com/mcsession/mcsession/internal/ring"
 )
 
 // tombstoneTTL is how long a tombstone is kept when no copy of the
@@ -115,28 +116,32 @@ func firstError(reps []replica) error {
 // for a later read to repair.
 func (c *Cluster) repair(ctx context.Context, key string, reps []replica,
 	best int) {
-	win := reps[best]
+	for i, r := range reps {
+		if i != best && !errors.Is(r.err, ErrUnavailable) &&
+			(r.item == nil || r.err != nil ||
+				r.env.Version < reps[best].env.Version) {
+			c.repairOne(ctx, key, reps[best], r)
+		}
+	}
+}
+
+// repairOne writes win's item over r's: with add where r had none, so a
+// concurrent write is never overwritten, and with a compare-and-swap
+// against what r held otherwise.
+func (c *Cluster) repairOne(ctx context.Context, key string,
+	win, r replica) error {
 	exp, ok := exptime(win.env.ExpiresAt)
 	if !ok {
-		return
+		return nil
 	}
-
-	for i, r := range reps {
-		if i == best || errors.Is(r.err, ErrUnavailable) ||
-			(r.item != nil && r.err == nil &&
-				r.env.Version >= win.env.Version) {
-			continue
+	it := &memcache.Item{Key: key, Value: win.item.Value, Expiration: exp}
+	return r.node.do(ctx, "repair", func(mc *memcache.Client) error {
+		if r.item == nil {
+			return mc.Add(it)
 		}
-		it := &memcache.Item{Key: key, Value: win.item.Value,
-			Expiration: exp}
-		r.node.do(ctx, "repair", func(mc *memcache.Client) error {
-			if r.item == nil {
-				return mc.Add(it)
-			}
-			it.CasID = r.item.CasID
-			return mc.CompareAndSwap(it)
-		})
-	}
+		it.CasID = r.item.CasID
+		return mc.CompareAndSwap(it)
+	})
 }
 
 // Set stores value as the session id until expiresAt. An expiresAt less
@@ -157,7 +162,8 @@ func (c *Cluster) Set(ctx context.Context, id string, value []byte,
 	env := envelope.Envelope{Kind: envelope.Live,
 		Version: c.nextVersion(now), ExpiresAt: expiresAt, Payload: value}
 	key := c.Key(id)
-	return c.write(ctx, "set", key, c.encode(key, env), exp, false)
+	return c.write(ctx, "set", key, c.encode(key, env), exp, env.Version,
+		false)
 }
 
 // Delete removes the session id. Deleting a session that does not exist
@@ -171,7 +177,8 @@ func (c *Cluster) Set(ctx context.Context, id string, value []byte,
 func (c *Cluster) Delete(ctx context.Context, id string) error {
 	key := c.Key(id)
 	if c.cfg.Replicas == 1 {
-		return c.write(ctx, "delete", key, nil, 0, true)
+		return c.write(ctx, "delete", key, nil, 0,
+			c.nextVersion(time.Now()), true)
 	}
 
 	now := time.Now()
@@ -191,15 +198,26 @@ func (c *Cluster) Delete(ctx context.Context, id string) error {
 	}
 	tomb := envelope.Envelope{Kind: envelope.Tombstone,
 		Version: c.nextVersion(now), ExpiresAt: expiresAt}
-	return c.write(ctx, "delete", key, c.encode(key, tomb), exp, true)
+	return c.write(ctx, "delete", key, c.encode(key, tomb), exp,
+		tomb.Version, true)
 }
 
 // write sends a set of value, or a delete command when value is nil, to
-// every target node of key. It succeeds when one node took it, and with
-// needHome only when that node is a home node.
+// the live replicas of key, and to any home node of key that is out of
+// the ring, where it fails at once. Each home node out of the ring gets a
+// hint to catch up on version when it rejoins. The write succeeds when a
+// node took it, and with needHome only when that node is a home node.
 func (c *Cluster) write(ctx context.Context, op, key string, value []byte,
-	exp int32, needHome bool) error {
-	nodes := c.targets(key, make([]*node, 0, c.cfg.Replicas+1))
+	exp int32, version uint64, needHome bool) error {
+	var buf [8]int
+	homes := c.ring.Successors(buf[:0], ring.Hash(key), c.cfg.Replicas, nil)
+	nodes := c.live(key, make([]*node, 0, c.cfg.Replicas+1))
+	for _, i := range homes {
+		if n := c.nodes[i]; !n.live() {
+			n.addHint(key, version)
+			nodes = append(nodes, n)
+		}
+	}
 	if len(nodes) == 0 {
 		return c.noNodes(op)
 	}
@@ -219,7 +237,7 @@ func (c *Cluster) write(ctx context.Context, op, key string, value []byte,
 	})
 
 	for i, err := range errs {
-		if err == nil && (!needHome || c.isHome(key, nodes[i])) {
+		if err == nil && (!needHome || c.isHome(homes, nodes[i])) {
 			return nil
 		}
 	}
@@ -229,6 +247,15 @@ func (c *Cluster) write(ctx context.Context, op, key string, value []byte,
 		}
 	}
 	return c.noNodes(op)
+}
+
+func (c *Cluster) isHome(homes []int, n *node) bool {
+	for _, i := range homes {
+		if c.nodes[i] == n {
+			return true
+		}
+	}
+	return false
 }
 
 // checkSize refuses a value that some target node cannot hold. memcached
