@@ -1,40 +1,24 @@
-package testutil
+package mcproc
 
 import (
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
-	"testing"
 )
 
-// RequireBinary returns the path of the memcached binary that StartServer
-// would run by default: $MEMCACHED_BIN if set, else "memcached" from PATH.
-// If there is none it skips the test, or fails it when a real server is
-// required (see the package documentation).
-func RequireBinary(t testing.TB) string {
-	t.Helper()
-
-	return findOrSkip(t, "")
-}
-
-// findOrSkip finds the binary named by explicit, or the default one, or
-// ends the test.
-func findOrSkip(t testing.TB, explicit string) string {
-	t.Helper()
-
-	path, err := findBinary(explicit, os.Getenv)
-	if err == nil {
-		return path
+// Find returns the path of the memcached binary that Start would run with
+// Options.Binary set to binary: binary itself if it is not "", else the
+// environment variable MEMCACHED_BIN, else "memcached" from PATH. When
+// there is none, the error says how to install one.
+func Find(binary string) (string, error) {
+	path, err := findBinary(binary, os.Getenv)
+	if err != nil {
+		return "", fmt.Errorf("mcproc: no memcached binary (%w); install "+
+			"one with \"apt-get install -y memcached\" or set "+
+			"MEMCACHED_BIN to its path", err)
 	}
-	msg := fmt.Sprintf("testutil: no memcached binary (%v); install one "+
-		"with \"apt-get install -y memcached\" or set MEMCACHED_BIN to "+
-		"its path", err)
-	if requireReal(os.Getenv) {
-		t.Fatal(msg)
-	}
-	t.Skip(msg + " (set MCSESSION_REQUIRE_MEMCACHED=1 to fail instead)")
-	return ""
+	return path, nil
 }
 
 // findBinary resolves explicit, else $MEMCACHED_BIN, else "memcached", to
@@ -50,10 +34,11 @@ func findBinary(explicit string, getenv func(string) string) (string, error) {
 	return exec.LookPath(name)
 }
 
-// requireReal reports whether a missing memcached must fail tests rather
-// than skip them: when MCSESSION_REQUIRE_MEMCACHED is "1", or CI is set to
-// anything but "false".
-func requireReal(getenv func(string) string) bool {
+// RequireReal reports whether a test that finds no memcached binary must
+// fail rather than skip: when MCSESSION_REQUIRE_MEMCACHED is "1", or CI is
+// set to anything but "" or "false" (a CI run that silently skipped every
+// integration test would prove nothing). Pass os.Getenv as getenv.
+func RequireReal(getenv func(string) string) bool {
 	if getenv("MCSESSION_REQUIRE_MEMCACHED") == "1" {
 		return true
 	}

@@ -1,4 +1,4 @@
-package testutil
+package mcproc
 
 import (
 	"bufio"
@@ -32,8 +32,8 @@ func TestRequireReal(t *testing.T) {
 			"CI":                          tt.ci,
 		}
 		getenv := func(k string) string { return env[k] }
-		if got := requireReal(getenv); got != tt.want {
-			t.Errorf("requireReal(MCSESSION_REQUIRE_MEMCACHED=%q CI=%q) "+
+		if got := RequireReal(getenv); got != tt.want {
+			t.Errorf("RequireReal(MCSESSION_REQUIRE_MEMCACHED=%q CI=%q) "+
 				"= %v; want %v", tt.require, tt.ci, got, tt.want)
 		}
 	}
@@ -100,5 +100,15 @@ func TestReadReplyCutShort(t *testing.T) {
 			t.Errorf("readReply(%q) = %q, %v; want an EOF error",
 				reply, got, err)
 		}
+	}
+}
+
+func TestFindSaysHowToInstall(t *testing.T) {
+	t.Parallel()
+
+	_, err := Find("/nonexistent/memcached")
+	if err == nil || !strings.Contains(err.Error(),
+		"apt-get install -y memcached") {
+		t.Errorf("Find of a missing binary = %v; want how to install", err)
 	}
 }

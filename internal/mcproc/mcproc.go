@@ -1,20 +1,27 @@
-package testutil
+// Package mcproc runs memcached processes on free loopback ports, and kills,
+// pauses, resumes and restarts them. Package testutil wraps it for tests;
+// programs without a test to report to, such as the load-balanced demo, use
+// it directly, so every method returns its error.
+//
+// On Linux a Proc keeps its port bound while its process is down, so that no
+// other socket takes the port before a restart, and the kernel kills the
+// process if the program that started it dies without calling Close.
+// Elsewhere ports are picked the simple way, and Pause and Resume return an
+// error.
+package mcproc
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -24,37 +31,30 @@ const (
 	readyTimeout   = 10 * time.Second // from start to the first answer
 	restartTimeout = 10 * time.Second // retrying a port that is still busy
 	commandTimeout = 10 * time.Second // one Command round trip
-	startAttempts  = 5                // fresh ports tried by a first start
+	probeTimeout   = time.Second      // one readiness check
+	startAttempts  = 5                // fresh ports tried by Start
 	outputLimit    = 64 << 10         // bytes of server output kept
 )
 
 // errPortInUse means memcached exited because its port was taken.
 var errPortInUse = errors.New("port in use")
 
-// Options configures a server. The zero value starts memcached with its
+// Options configures a process. The zero value starts memcached with its
 // default settings.
 type Options struct {
-	// Args holds extra memcached flags, such as []string{"-I", "2m"} for a
-	// larger item size limit or []string{"-m", "1"} for a tiny cache.
-	// Leave out -l, -p and -U, which the package sets. When Args holds -Z
-	// (or --enable-ssl) the package talks to the server over TLS, without
-	// checking its certificate.
+	// Args holds extra memcached flags. Leave out -l, -p and -U, which
+	// Start sets. With -Z (or --enable-ssl) in Args, the package talks to
+	// the server over TLS without checking its certificate.
 	Args []string
 
-	// Binary is the path of the memcached binary. The default is the
-	// environment variable MEMCACHED_BIN, else "memcached" from PATH.
+	// Binary is the memcached binary; see Find for the default.
 	Binary string
 }
 
-// Server is one memcached process. Its methods are safe to call from
-// several goroutines; they take effect one at a time.
-//
-// Kill, Pause, Resume and Restart report failures with t.Errorf on the test
-// that started the server, which is safe from any goroutine, and then
-// return. Once the test has finished they do nothing, so a straggling
-// goroutine cannot start a process that nobody stops.
-type Server struct {
-	t       testing.TB
+// Proc is one memcached server: a process, and the address it keeps across
+// Kill and Restart. Its methods are safe to call from several goroutines;
+// they take effect one at a time.
+type Proc struct {
 	bin     string
 	args    []string // everything after the binary, port included
 	addr    string
@@ -62,271 +62,246 @@ type Server struct {
 	release func() // gives the port back to the system
 
 	mu     sync.Mutex
-	proc   *process // nil while the server is down
+	run    *run // nil while the server is down
 	paused bool
-	closed bool // the test is over
+	closed bool
 }
 
-// StartServer starts a memcached server for the test and waits until it
-// answers. It takes at most one Options. The server is stopped when the
-// test and its subtests finish.
-//
-// If no memcached binary is found, StartServer skips the test, or fails it
-// when a real server is required (see the package documentation). Any other
-// failure to start fails the test with the server's own output, so call
-// StartServer from the test's goroutine.
-func StartServer(t testing.TB, opts ...Options) *Server {
-	t.Helper()
-
-	if len(opts) > 1 {
-		t.Fatalf("testutil: StartServer takes at most one Options, got %d",
-			len(opts))
-	}
-	var o Options
-	if len(opts) == 1 {
-		o = opts[0]
+// Start starts memcached on a free loopback port (127.0.0.1, TCP only) and
+// waits until it answers. When root, it runs memcached as root, which
+// memcached otherwise refuses. If the port turns out to be taken, Start
+// tries a few fresh ones. An error about a failed start holds the server's
+// own output. The caller must Close the Proc.
+func Start(opts Options) (*Proc, error) {
+	bin, err := Find(opts.Binary)
+	if err != nil {
+		return nil, err
 	}
 
-	s := &Server{t: t, bin: findOrSkip(t, o.Binary), tls: wantsTLS(o.Args)}
-	t.Cleanup(s.stop)
 	for attempt := 1; ; attempt++ {
-		err := s.firstStart(o.Args)
-		if err == nil {
-			return s
-		}
-		if !errors.Is(err, errPortInUse) || attempt == startAttempts {
-			t.Fatalf("testutil: start memcached: %v", err)
+		p, err := startOnFreePort(bin, opts.Args)
+		if err == nil || !errors.Is(err, errPortInUse) ||
+			attempt == startAttempts {
+			return p, err
 		}
 	}
 }
 
-// StartCluster starts n memcached servers for the test, each as
-// StartServer would with the same Options.
-func StartCluster(t testing.TB, n int, opts ...Options) []*Server {
-	t.Helper()
-
-	servers := make([]*Server, n)
-	for i := range servers {
-		servers[i] = StartServer(t, opts...)
+// startOnFreePort reserves a port and starts the first process on it.
+func startOnFreePort(bin string, extra []string) (*Proc, error) {
+	port, release, err := reservePort()
+	if err != nil {
+		return nil, fmt.Errorf("mcproc: start memcached: %w", err)
 	}
-	return servers
+
+	p := &Proc{
+		bin:     bin,
+		args:    serverArgs(port, extra),
+		addr:    net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		tls:     wantsTLS(extra),
+		release: release,
+	}
+	if p.run, err = p.launch(); err != nil {
+		release()
+		return nil, p.wrap("start", err)
+	}
+	return p, nil
 }
 
-// Addrs returns the addresses of servers, in order.
-func Addrs(servers []*Server) []string {
-	addrs := make([]string, len(servers))
-	for i, s := range servers {
-		addrs[i] = s.Addr()
+// serverArgs returns the flags for a server on port, then extra.
+func serverArgs(port int, extra []string) []string {
+	args := []string{"-l", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "0"}
+	if os.Geteuid() == 0 {
+		args = append(args, "-u", "root")
 	}
-	return addrs
+	return append(args, extra...)
 }
 
 // Addr returns the server's address, "127.0.0.1:PORT". It stays the same
 // across Kill and Restart.
-func (s *Server) Addr() string {
-	return s.addr
+func (p *Proc) Addr() string {
+	return p.addr
 }
 
 // Running reports whether the server's process is alive. A paused server is
 // running; one that was killed, or that crashed, is not.
-func (s *Server) Running() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (p *Proc) Running() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 
-	return s.proc != nil && !s.proc.exited()
+	return p.alive()
 }
 
 // Kill kills the server with SIGKILL and waits for it to exit; its data is
 // lost. Clients then get "connection refused": the port is kept for
 // Restart, and on Linux no other socket can be handed it meanwhile. Killing
-// a paused server works. Killing a server that is not running does nothing.
-func (s *Server) Kill() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// a paused server works. Killing a server that is not running, or a closed
+// one, does nothing.
+func (p *Proc) Kill() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 
-	s.kill()
+	return p.wrap("kill", p.kill())
 }
 
 // Pause stops the server with SIGSTOP. A paused server still accepts
 // connections (the kernel completes them) but answers nothing, as a hung or
-// overloaded node would, so clients see timeouts. Pausing a paused or dead
-// server does nothing.
-func (s *Server) Pause() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-
-	if s.proc == nil || s.proc.exited() || s.paused || s.closed {
-		return
-	}
-	if err := signalStop(s.proc.cmd.Process); err != nil {
-		s.t.Errorf("testutil: pause %s: %v", s.addr, err)
-		return
-	}
-	s.paused = true
+// overloaded node would, so clients see timeouts. Pausing a paused, dead or
+// closed server does nothing.
+func (p *Proc) Pause() error {
+	return p.setPaused(true)
 }
 
 // Resume continues a paused server with SIGCONT; it then answers the
 // requests that queued up meanwhile. Resuming a server that is not paused
 // does nothing.
-func (s *Server) Resume() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-
-	if s.proc == nil || s.proc.exited() || !s.paused {
-		return
-	}
-	if err := signalCont(s.proc.cmd.Process); err != nil {
-		s.t.Errorf("testutil: resume %s: %v", s.addr, err)
-		return
-	}
-	s.paused = false
+func (p *Proc) Resume() error {
+	return p.setPaused(false)
 }
 
 // Restart kills the server if it is running, even if paused, then starts a
 // fresh process on the same address with the same flags and waits until it
 // answers. The new process starts empty. If the port is busy, Restart keeps
-// trying for a while before it reports an error.
-func (s *Server) Restart() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// trying for a while before it returns an error. Restarting a closed server
+// does nothing and returns nil, so a straggling goroutine cannot start a
+// process that nobody stops.
+func (p *Proc) Restart() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 
-	if s.closed {
+	if p.closed {
+		return nil
+	}
+	return p.wrap("restart", p.relaunch())
+}
+
+// Close stops the server for good and gives its port back to the system.
+// Later calls of Close, Kill, Pause, Resume and Restart do nothing and
+// return nil.
+func (p *Proc) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+
+	if p.closed {
 		return
 	}
-	s.kill()
+	_ = p.kill()
+	p.release()
+	p.closed = true
+}
+
+// alive reports whether the process runs. The caller holds p.mu.
+func (p *Proc) alive() bool {
+	return p.run != nil && !p.run.exited()
+}
+
+// kill ends the current process, if any. The caller holds p.mu.
+func (p *Proc) kill() error {
+	if p.run == nil {
+		return nil
+	}
+	if err := p.run.kill(); err != nil {
+		return err
+	}
+	p.run, p.paused = nil, false
+	return nil
+}
+
+// setPaused stops or continues the process. It takes p.mu.
+func (p *Proc) setPaused(paused bool) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+
+	if !p.alive() || p.paused == paused {
+		return nil
+	}
+	if err := signalPause(p.run.cmd.Process, paused); err != nil {
+		if paused {
+			return p.wrap("pause", err)
+		}
+		return p.wrap("resume", err)
+	}
+	p.paused = paused
+	return nil
+}
+
+// relaunch kills the process, if any, and starts a new one, retrying for a
+// while if the port is busy. The caller holds p.mu.
+func (p *Proc) relaunch() error {
+	if err := p.kill(); err != nil {
+		return err
+	}
 
 	deadline := time.Now().Add(restartTimeout)
 	for {
-		p, err := s.launch()
+		r, err := p.launch()
 		if err == nil {
-			s.proc = p
-			return
+			p.run = r
+			return nil
 		}
 		if !errors.Is(err, errPortInUse) || time.Now().After(deadline) {
-			s.t.Errorf("testutil: restart memcached: %v", err)
-			return
+			return err
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
-// Command sends one command of memcached's text protocol on a new
-// connection and returns the whole reply, line endings included. It adds
-// the final "\r\n" itself, so a storage command passes its data after an
-// inner "\r\n": "set k 0 0 1\r\nx" stores "x".
-//
-// Command reads up to the line that ends the reply: END after get, stats
-// and lru_crawler metadump; the data block after VA; otherwise a single
-// status line such as STORED, HD, EN, OK, ERROR or CLIENT_ERROR. Commands
-// that answer nothing (noreply, quiet meta flags) or that stream (watch)
-// wait for the reply until a timeout. On any failure Command fails the test,
-// so call it from the test's goroutine.
-func (s *Server) Command(t testing.TB, line string) string {
-	t.Helper()
-
-	conn, err := s.dial(commandTimeout)
-	if err != nil {
-		t.Fatalf("testutil: %s: %v", s.addr, err)
+// wrap names the verb and the server in err; it returns nil for nil.
+func (p *Proc) wrap(verb string, err error) error {
+	if err == nil {
+		return nil
 	}
-	defer conn.Close()
-
-	_ = conn.SetDeadline(time.Now().Add(commandTimeout))
-	if _, err := io.WriteString(conn, line+"\r\n"); err != nil {
-		t.Fatalf("testutil: %s: send %q: %v", s.addr, line, err)
-	}
-	reply, err := readReply(bufio.NewReader(conn))
-	if err != nil {
-		t.Fatalf("testutil: %s: reply to %q: %v (got %q)",
-			s.addr, line, err, reply)
-	}
-	return reply
-}
-
-// firstStart picks a port and starts the first process on it.
-func (s *Server) firstStart(extra []string) error {
-	port, release, err := reservePort()
-	if err != nil {
-		return err
-	}
-
-	s.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	s.args = []string{"-l", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "0"}
-	if os.Geteuid() == 0 {
-		// memcached refuses to run as root unless told which user to be.
-		s.args = append(s.args, "-u", "root")
-	}
-	s.args = append(s.args, extra...)
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-
-	p, err := s.launch()
-	if err != nil {
-		release()
-		return err
-	}
-	s.proc, s.release = p, release
-	return nil
+	return fmt.Errorf("mcproc: %s memcached on %s: %w", verb, p.addr, err)
 }
 
 // launch starts a process and waits until it answers. The caller holds
-// s.mu.
-func (s *Server) launch() (*process, error) {
-	p := &process{done: make(chan struct{})}
-	p.cmd = exec.Command(s.bin, s.args...)
-	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
-	p.cmd.SysProcAttr = sysProcAttr()
-	if err := p.cmd.Start(); err != nil {
+// p.mu, or is the only one that knows p.
+func (p *Proc) launch() (*run, error) {
+	r := &run{done: make(chan struct{})}
+	r.cmd = exec.Command(p.bin, p.args...)
+	r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.out
+	r.cmd.SysProcAttr = sysProcAttr()
+	if err := r.cmd.Start(); err != nil {
 		return nil, err
 	}
-	go p.wait()
+	go r.wait()
 
-	if err := s.waitReady(p); err != nil {
-		p.kill()
+	if err := p.waitReady(r); err != nil {
+		_ = r.kill()
 		return nil, err
 	}
-	return p, nil
+	return r, nil
 }
 
-// waitReady polls the server until it answers, it exits, or time runs out.
-func (s *Server) waitReady(p *process) error {
+// waitReady polls the server until it answers, r exits, or time runs out.
+func (p *Proc) waitReady(r *run) error {
 	deadline := time.Now().Add(readyTimeout)
 	for {
-		err := s.probe(p)
-		if p.exited() {
-			return p.exitError(s.addr)
+		err := p.probe(r)
+		if r.exited() {
+			return r.exitError()
 		}
 		if err == nil {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("memcached on %s not ready after %v: %w\n%s",
-				s.addr, readyTimeout, err, p.out.String())
+			return fmt.Errorf("not ready after %v: %w\n%s",
+				readyTimeout, err, r.out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
 // probe asks the server for its stats and checks that the process that
-// answers is p, not some other server that holds the port. A server started
+// answers is r, not some other server that holds the port. A server started
 // with -Y answers CLIENT_ERROR to a client that has not logged in, which
 // also counts.
-func (s *Server) probe(p *process) error {
-	conn, err := s.dial(time.Second)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-
-	_ = conn.SetDeadline(time.Now().Add(time.Second))
-	if _, err := io.WriteString(conn, "stats\r\n"); err != nil {
-		return err
-	}
-	reply, err := readReply(bufio.NewReader(conn))
+func (p *Proc) probe(r *run) error {
+	reply, err := p.roundTrip("stats", probeTimeout)
 	if err != nil || strings.HasPrefix(reply, "CLIENT_ERROR ") {
 		return err
 	}
-	pid := fmt.Sprintf("\nSTAT pid %d\r\n", p.cmd.Process.Pid)
+	pid := fmt.Sprintf("\nSTAT pid %d\r\n", r.cmd.Process.Pid)
 	if !strings.Contains("\n"+reply, pid) {
 		return errors.New("another server answers on the port")
 	}
@@ -334,54 +309,44 @@ func (s *Server) probe(p *process) error {
 }
 
 // dial connects to the server, over TLS if it was started with TLS.
-func (s *Server) dial(timeout time.Duration) (net.Conn, error) {
+func (p *Proc) dial(timeout time.Duration) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 
-	if s.tls {
+	if p.tls {
 		d := &tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true}}
-		return d.DialContext(ctx, "tcp", s.addr)
+		return d.DialContext(ctx, "tcp", p.addr)
 	}
 	var d net.Dialer
-	return d.DialContext(ctx, "tcp", s.addr)
+	return d.DialContext(ctx, "tcp", p.addr)
 }
 
-// kill ends the current process, if any. The caller holds s.mu.
-func (s *Server) kill() {
-	if s.proc != nil {
-		s.proc.kill()
+// wantsTLS reports whether memcached flags turn TLS on.
+func wantsTLS(args []string) bool {
+	for _, a := range args {
+		if a == "-Z" || a == "--enable-ssl" {
+			return true
+		}
 	}
-	s.proc, s.paused = nil, false
+	return false
 }
 
-// stop ends the server for good; it runs as a cleanup of the test.
-func (s *Server) stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-
-	s.kill()
-	if s.release != nil {
-		s.release()
-	}
-	s.closed = true
-}
-
-// process is one run of memcached.
-type process struct {
+// run is one run of memcached.
+type run struct {
 	cmd  *exec.Cmd
 	out  outputBuffer  // stdout and stderr together
 	done chan struct{} // closed when the process has exited
 	err  error         // the exit status; read it after done is closed
 }
 
-func (p *process) wait() {
-	p.err = p.cmd.Wait()
-	close(p.done)
+func (r *run) wait() {
+	r.err = r.cmd.Wait()
+	close(r.done)
 }
 
-func (p *process) exited() bool {
+func (r *run) exited() bool {
 	select {
-	case <-p.done:
+	case <-r.done:
 		return true
 	default:
 		return false
@@ -389,18 +354,22 @@ func (p *process) exited() bool {
 }
 
 // kill sends SIGKILL, which ends a stopped process too, and waits.
-func (p *process) kill() {
-	_ = p.cmd.Process.Kill()
-	<-p.done
+func (r *run) kill() error {
+	err := r.cmd.Process.Kill()
+	if err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	<-r.done
+	return nil
 }
 
 // exitError explains why a process exited before it was ready.
-func (p *process) exitError(addr string) error {
-	out := p.out.String()
+func (r *run) exitError() error {
+	out := r.out.String()
 	if strings.Contains(out, "Address already in use") {
-		return fmt.Errorf("%w: %s\n%s", errPortInUse, addr, out)
+		return fmt.Errorf("%w\n%s", errPortInUse, out)
 	}
-	return fmt.Errorf("memcached on %s exited: %v\n%s", addr, p.err, out)
+	return fmt.Errorf("exited: %v\n%s", r.err, out)
 }
 
 // outputBuffer keeps the start of a process's output, where memcached says
@@ -425,74 +394,4 @@ func (b *outputBuffer) String() string {
 	defer b.mu.Unlock()
 
 	return b.buf.String()
-}
-
-// wantsTLS reports whether memcached flags turn TLS on.
-func wantsTLS(args []string) bool {
-	for _, a := range args {
-		if a == "-Z" || a == "--enable-ssl" {
-			return true
-		}
-	}
-	return false
-}
-
-// readReply reads one reply of the text protocol, through its last line.
-func readReply(r *bufio.Reader) (string, error) {
-	var reply strings.Builder
-	for first := true; ; first = false {
-		line, err := r.ReadString('\n')
-		reply.WriteString(line)
-		if err != nil {
-			return reply.String(), err
-		}
-
-		fields := strings.Fields(line)
-		if n, ok := blockSize(fields); ok {
-			block := make([]byte, n+len("\r\n"))
-			_, err := io.ReadFull(r, block)
-			reply.Write(block)
-			if err != nil || fields[0] == "VA" {
-				return reply.String(), err
-			}
-			continue
-		}
-		if isLastLine(fields, first) {
-			return reply.String(), nil
-		}
-	}
-}
-
-// blockSize reports the length of the data block that follows a reply
-// line: "VALUE key flags bytes [cas]" or "VA bytes [flags]".
-func blockSize(fields []string) (int, bool) {
-	i := 0
-	switch {
-	case len(fields) >= 4 && fields[0] == "VALUE":
-		i = 3
-	case len(fields) >= 2 && fields[0] == "VA":
-		i = 1
-	default:
-		return 0, false
-	}
-	n, err := strconv.Atoi(fields[i])
-	return n, err == nil && n >= 0
-}
-
-// isLastLine reports whether a reply line ends the reply. A bare number
-// does only as the first line: it is the reply to incr and decr.
-func isLastLine(fields []string, first bool) bool {
-	if len(fields) == 0 {
-		return false
-	}
-	switch fields[0] {
-	case "END", "OK", "ERROR", "RESET", "VERSION",
-		"CLIENT_ERROR", "SERVER_ERROR",
-		"STORED", "NOT_STORED", "EXISTS", "NOT_FOUND", "DELETED", "TOUCHED",
-		"HD", "EN", "NF", "NS", "EX", "MN", "ME",
-		"BUSY", "BADCLASS", "NOSPARE", "NOTFULL", "UNSAFE", "SAME":
-		return true
-	}
-	_, err := strconv.ParseUint(fields[0], 10, 64)
-	return first && len(fields) == 1 && err == nil
 }

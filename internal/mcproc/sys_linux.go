@@ -1,4 +1,4 @@
-package testutil
+package mcproc
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ func reservePort() (port int, release func(), err error) {
 	fd, err := syscall.Socket(syscall.AF_INET,
 		syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return 0, nil, fmt.Errorf("testutil: reserve a port: %w", err)
+		return 0, nil, fmt.Errorf("reserve a port: %w", err)
 	}
 
 	err = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET,
@@ -30,15 +30,15 @@ func reservePort() (port int, release func(), err error) {
 	}
 	if err != nil {
 		syscall.Close(fd)
-		return 0, nil, fmt.Errorf("testutil: reserve a port: %w", err)
+		return 0, nil, fmt.Errorf("reserve a port: %w", err)
 	}
 
 	release = func() { syscall.Close(fd) }
 	return sa.(*syscall.SockaddrInet4).Port, release, nil
 }
 
-// sysProcAttr has the kernel kill a server when the test binary dies, even
-// if it dies without running its cleanups (a panic, a test timeout). The
+// sysProcAttr has the kernel kill a server when the program that started it
+// dies, even if it dies without calling Close (a panic, a test timeout). The
 // signal is tied to the thread that started the server, and the Go runtime
 // keeps its threads, except those of goroutines that exit while locked to
 // one with runtime.LockOSThread.
@@ -46,6 +46,10 @@ func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
 
-func signalStop(p *os.Process) error { return p.Signal(syscall.SIGSTOP) }
-
-func signalCont(p *os.Process) error { return p.Signal(syscall.SIGCONT) }
+// signalPause stops the process with SIGSTOP, or continues it with SIGCONT.
+func signalPause(p *os.Process, pause bool) error {
+	if pause {
+		return p.Signal(syscall.SIGSTOP)
+	}
+	return p.Signal(syscall.SIGCONT)
+}

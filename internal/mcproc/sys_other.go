@@ -1,6 +1,6 @@
 //go:build !linux
 
-package testutil
+package mcproc
 
 import (
 	"errors"
@@ -10,14 +10,14 @@ import (
 	"syscall"
 )
 
-var errNeedsLinux = errors.New("testutil: pause and resume need Linux")
+var errNeedsLinux = errors.New("pause and resume need Linux")
 
 // reservePort finds a free loopback port. Unlike on Linux, the port is
 // free again once reservePort returns, so another socket may take it.
 func reservePort() (port int, release func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, nil, fmt.Errorf("testutil: find a free port: %w", err)
+		return 0, nil, fmt.Errorf("find a free port: %w", err)
 	}
 	port = ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
@@ -26,6 +26,4 @@ func reservePort() (port int, release func(), err error) {
 
 func sysProcAttr() *syscall.SysProcAttr { return nil }
 
-func signalStop(*os.Process) error { return errNeedsLinux }
-
-func signalCont(*os.Process) error { return errNeedsLinux }
+func signalPause(*os.Process, bool) error { return errNeedsLinux }
