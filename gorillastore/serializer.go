@@ -1,0 +1,93 @@
+package gorillastore
+
+import (
+	"bytes"
+	"encoding/gob"
+	"encoding/json"
+	"fmt"
+
+	"github.com/gorilla/sessions"
+)
+
+// Serializer turns a session's Values into the bytes a Store keeps in
+// Memcached, and back. Implementations must be safe for concurrent use.
+// The Store returns their errors to the caller unchanged.
+type Serializer interface {
+	// Serialize returns the encoding of session.Values.
+	Serialize(session *sessions.Session) ([]byte, error)
+
+	// Deserialize adds the values encoded in data to session.Values,
+	// which is empty and not nil. On an error the Store discards
+	// whatever it added.
+	Deserialize(data []byte, session *sessions.Session) error
+}
+
+// GobSerializer encodes session values with encoding/gob, the way
+// gorilla's own stores do. Values of your own types must be registered
+// with gob.Register, or Save fails with gob's error. It is the default.
+type GobSerializer struct{}
+
+// Serialize gob-encodes session.Values.
+func (GobSerializer) Serialize(session *sessions.Session) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(session.Values); err != nil {
+		return nil, fmt.Errorf("mcsession: encode session %q: %w",
+			session.Name(), err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Deserialize decodes gob data written by Serialize into session.Values.
+func (GobSerializer) Deserialize(data []byte,
+	session *sessions.Session) error {
+	err := gob.NewDecoder(bytes.NewReader(data)).Decode(&session.Values)
+	if err != nil {
+		return fmt.Errorf("mcsession: decode session %q: %w",
+			session.Name(), err)
+	}
+	return nil
+}
+
+// JSONSerializer encodes session values as a JSON object, readable by
+// programs in other languages. Every key must be a string; values come
+// back as JSON gives them (numbers as float64, objects as
+// map[string]any, arrays, flashes included, as []any).
+type JSONSerializer struct{}
+
+// Serialize encodes session.Values as a JSON object. A key that is not a
+// string is an error that names the key and its type.
+func (JSONSerializer) Serialize(session *sessions.Session) ([]byte, error) {
+	m := make(map[string]any, len(session.Values))
+	for k, v := range session.Values {
+		ks, ok := k.(string)
+		if !ok {
+			return nil, fmt.Errorf("mcsession: session %q: key %v has "+
+				"type %T; JSONSerializer takes string keys only",
+				session.Name(), k, k)
+		}
+		m[ks] = v
+	}
+
+	data, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("mcsession: encode session %q: %w",
+			session.Name(), err)
+	}
+	return data, nil
+}
+
+// Deserialize decodes a JSON object written by Serialize into
+// session.Values.
+func (JSONSerializer) Deserialize(data []byte,
+	session *sessions.Session) error {
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("mcsession: decode session %q: %w",
+			session.Name(), err)
+	}
+
+	for k, v := range m {
+		session.Values[k] = v
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+package gorillastore
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/sessions"
+)
+
+// roundTrip serializes values with sz and deserializes them into a new
+// session.
+func roundTrip(sz Serializer, values map[any]any) (map[any]any, error) {
+	in := sessions.NewSession(nil, "s")
+	in.Values = values
+	data, err := sz.Serialize(in)
+	if err != nil {
+		return nil, err
+	}
+
+	out := sessions.NewSession(nil, "s")
+	err = sz.Deserialize(data, out)
+	return out.Values, err
+}
+
+func TestSerializersRoundTrip(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		sz   Serializer
+		in   map[any]any
+		want map[any]any
+	}{
+		{GobSerializer{}, map[any]any{}, map[any]any{}},
+		{GobSerializer{}, map[any]any{"n": 1, 2: []byte("x")},
+			map[any]any{"n": 1, 2: []byte("x")}},
+		{JSONSerializer{}, map[any]any{}, map[any]any{}},
+		{JSONSerializer{}, map[any]any{"n": 1, "s": "x", "b": true},
+			map[any]any{"n": 1.0, "s": "x", "b": true}},
+		{JSONSerializer{}, map[any]any{"_flash": []any{"hi"}},
+			map[any]any{"_flash": []any{"hi"}}},
+	}
+	for _, tt := range tests {
+		got, err := roundTrip(tt.sz, tt.in)
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%T round trip of %v = %v, %v; want %v", tt.sz,
+				tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestJSONSerializerNamesBadKey(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		key  any
+		want string
+	}{
+		{42, "key 42 has type int"},
+		{struct{ ID int }{7}, "key {7} has type struct { ID int }"},
+	}
+	for _, tt := range tests {
+		_, err := roundTrip(JSONSerializer{}, map[any]any{tt.key: "v"})
+		if err == nil || !strings.Contains(err.Error(), tt.want) ||
+			!strings.HasPrefix(err.Error(), "mcsession: ") {
+			t.Errorf("key %#v: error %v; want one saying %q", tt.key, err,
+				tt.want)
+		}
+	}
+}
+
+func TestSerializersRejectOthersData(t *testing.T) {
+	t.Parallel()
+	values := map[any]any{"user": "ann"}
+	tests := []struct {
+		write, read Serializer
+	}{
+		{JSONSerializer{}, GobSerializer{}},
+		{GobSerializer{}, JSONSerializer{}},
+	}
+	for _, tt := range tests {
+		in := sessions.NewSession(nil, "s")
+		in.Values = values
+		data, err := tt.write.Serialize(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := sessions.NewSession(nil, "s")
+		if err := tt.read.Deserialize(data, out); err == nil {
+			t.Errorf("%T read %T's data as %v; want an error", tt.read,
+				tt.write, out.Values)
+		}
+	}
+}
