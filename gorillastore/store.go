@@ -211,9 +211,9 @@ func (s *Store) load(ctx context.Context, id string,
 // without an ID gets a fresh random one.
 //
 // The session's Options.MaxAge sets its lifetime: above 0 the server
-// keeps it for MaxAge seconds, as long as the cookie lives; 0 makes a
-// browser-session cookie while the server keeps the session for
-// Config.DefaultTTL; below 0 deletes the session from Memcached and
+// keeps it for MaxAge seconds (2 at least), as long as the cookie lives;
+// 0 makes a browser-session cookie while the server keeps the session
+// for Config.DefaultTTL; below 0 deletes the session from Memcached and
 // expires the cookie. Deleting a session that is already gone is not an
 // error. A session that New could not load is deleted under the ID in r's
 // cookie, so that a logout reaches the stored copy even then, or fails.
@@ -331,9 +331,14 @@ func (s *Store) key(id string) string {
 	return s.cluster.Key(id)
 }
 
+// minLifetime is the shortest time the server keeps a session. The
+// cluster deletes instead of storing a session with less than a second
+// left, and part of the first second is gone by the time it checks.
+const minLifetime = 2 * time.Second
+
 // lifetime returns how long the server keeps a session whose cookie has
-// the given positive or zero MaxAge. Ages past what Memcached can
-// express (2038) are capped.
+// the given positive or zero MaxAge: at least minLifetime, and capped at
+// what Memcached can express (2038).
 func lifetime(maxAge int, defaultTTL time.Duration) time.Duration {
 	switch {
 	case maxAge == 0:
@@ -341,7 +346,7 @@ func lifetime(maxAge int, defaultTTL time.Duration) time.Duration {
 	case int64(maxAge) > math.MaxInt32:
 		return math.MaxInt32 * time.Second
 	}
-	return time.Duration(maxAge) * time.Second
+	return max(time.Duration(maxAge)*time.Second, minLifetime)
 }
 
 // newID returns a random session ID: 32 bytes from crypto/rand as

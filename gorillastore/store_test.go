@@ -212,7 +212,8 @@ func TestLoadBalancedCounter(t *testing.T) {
 }
 
 // The server keeps a session exactly as long as its cookie lives, on both
-// sides of Memcached's 30-day limit for relative TTLs.
+// sides of Memcached's 30-day limit for relative TTLs, and a session with
+// a MaxAge of one second is stored rather than deleted.
 func TestMaxAgeSetsServerTTL(t *testing.T) {
 	t.Parallel()
 	nodes := testutil.StartCluster(t, 1)
@@ -220,6 +221,7 @@ func TestMaxAgeSetsServerTTL(t *testing.T) {
 	store.MaxAge(365 * 86400)
 
 	for _, maxAge := range []int{
+		1,
 		60,
 		86400,
 		30 * 86400,
@@ -238,9 +240,10 @@ func TestMaxAgeSetsServerTTL(t *testing.T) {
 			t.Errorf("MaxAge %d: cookie expires in %.0fs", maxAge, left)
 		}
 		got := ttl(t, nodes[0], store.key(session.ID))
-		if !nearTTL(got, maxAge) {
+		if !nearTTL(got, max(maxAge, 2)) {
 			t.Errorf("MaxAge %d: server TTL %d", maxAge, got)
 		}
+		mustLoad(t, store, c)
 	}
 }
 
@@ -861,7 +864,9 @@ func TestLifetime(t *testing.T) {
 		want   time.Duration
 	}{
 		{0, 3 * time.Hour},
-		{1, time.Second},
+		{1, 2 * time.Second},
+		{2, 2 * time.Second},
+		{3, 3 * time.Second},
 		{86400 * 31, 31 * 24 * time.Hour},
 		{1 << 31, (1<<31 - 1) * time.Second},
 		{int(^uint(0) >> 1), (1<<31 - 1) * time.Second},
