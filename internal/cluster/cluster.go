@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/mcsession/mcsession/internal/envelope"
 	"github.com/mcsession/mcsession/internal/expiry"
@@ -50,8 +51,9 @@ type Cluster struct {
 	cfg     Config
 	ring    *ring.Ring
 	nodes   []*node
-	skip    func(int) bool // skips nodes that are not live
-	version atomic.Uint64  // the last version handed out
+	skip    func(int) bool               // skips nodes that are not live
+	version atomic.Uint64                // the last version handed out
+	local   *lru.Cache[string, heldCopy] // nil unless LocalFallback > 0
 }
 
 // New returns a cluster for cfg. It does no network I/O: nodes are dialled
@@ -62,7 +64,7 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 
-	c := &Cluster{cfg: cfg}
+	c := &Cluster{cfg: cfg, local: newLocal(cfg.LocalFallback)}
 	servers := make([]ring.Server, len(cfg.Servers))
 	for i, s := range cfg.Servers {
 		servers[i] = ring.Server{Addr: s, Weight: cfg.Weights[s]}
@@ -121,8 +123,10 @@ func (c *Cluster) nextVersion(now time.Time) uint64 {
 // each calls fn for every node, concurrently when there are several, and
 // returns when all calls have.
 func each(nodes []*node, fn func(i int, n *node)) {
-	if len(nodes) == 1 {
-		fn(0, nodes[0])
+	if len(nodes) <= 1 {
+		for i, n := range nodes {
+			fn(i, n)
+		}
 		return
 	}
 

@@ -68,6 +68,17 @@ type Config struct {
 	// 24 hours.
 	DefaultTTL time.Duration
 
+	// LocalFallback, when above zero, turns on a degraded mode: a write
+	// that no replica could take is kept in this process's memory, in an
+	// LRU of this many sessions, and served from there until a replica
+	// answers again; it is written back to Memcached when a node rejoins
+	// or on its next read, whichever comes first. Such sessions are
+	// visible to this app server only: behind a load balancer, the other
+	// servers see the session as it was before the outage. A delete that
+	// no replica took still fails, but this server stops serving the
+	// session. Off by default.
+	LocalFallback int
+
 	// Logger, when set, receives a line each time a node changes state:
 	// ejected, still down at a retry, rejoined. Nothing else is logged,
 	// and never a key or a value.

@@ -73,11 +73,17 @@ func (c *Cluster) Get(ctx context.Context, id string) (value []byte,
 	found bool, err error) {
 	key := c.Key(id)
 	nodes := c.live(key, make([]*node, 0, c.cfg.Replicas))
+	var reps []replica
+	if len(nodes) > 0 {
+		reps = c.fetch(ctx, key, nodes)
+	}
+	if value, found, ok := c.fromHeld(ctx, key, reps); ok {
+		return value, found, nil
+	}
 	if len(nodes) == 0 {
 		return nil, false, c.noNodes("get")
 	}
 
-	reps := c.fetch(ctx, key, nodes)
 	best := newest(reps)
 	if best < 0 {
 		return nil, false, firstError(reps)
@@ -162,8 +168,14 @@ func (c *Cluster) Set(ctx context.Context, id string, value []byte,
 	env := envelope.Envelope{Kind: envelope.Live,
 		Version: c.nextVersion(now), ExpiresAt: expiresAt, Payload: value}
 	key := c.Key(id)
-	return c.write(ctx, "set", key, c.encode(key, env), exp, env.Version,
-		false)
+	value = c.encode(key, env)
+	err := c.write(ctx, "set", key, value, exp, env.Version, false)
+	if err == nil {
+		c.release(key)
+	} else if c.hold(key, value, env, err) {
+		return nil
+	}
+	return err
 }
 
 // Delete removes the session id. Deleting a session that does not exist
@@ -176,30 +188,50 @@ func (c *Cluster) Set(ctx context.Context, id string, value []byte,
 // session back.
 func (c *Cluster) Delete(ctx context.Context, id string) error {
 	key := c.Key(id)
+	tomb := c.tombstone(ctx, key)
+	var err error
 	if c.cfg.Replicas == 1 {
-		return c.write(ctx, "delete", key, nil, 0,
-			c.nextVersion(time.Now()), true)
+		err = c.write(ctx, "delete", key, nil, 0, tomb.Version, true)
+	} else {
+		exp, ok := exptime(tomb.ExpiresAt)
+		if !ok {
+			exp = 1 // never 0, which would keep the tombstone forever
+		}
+		err = c.write(ctx, "delete", key, c.encode(key, tomb), exp,
+			tomb.Version, true)
 	}
 
+	if err == nil {
+		c.release(key)
+	} else {
+		c.hold(key, c.encode(key, tomb), tomb, err)
+	}
+	return err
+}
+
+// tombstone returns the marker that deletes key. With Replicas > 1 it
+// reads the replicas to make the tombstone last as long as the
+// longest-lived copy, and at least a few seconds.
+func (c *Cluster) tombstone(ctx context.Context, key string) envelope.Envelope {
 	now := time.Now()
-	expiresAt := now.Add(tombstoneTTL)
-	if reps := c.fetch(ctx, key, c.live(key, nil)); newest(reps) >= 0 {
-		expiresAt = now
-		for _, r := range reps {
-			if r.item != nil && r.err == nil &&
-				r.env.ExpiresAt.After(expiresAt) {
-				expiresAt = r.env.ExpiresAt
-			}
+	tomb := envelope.Envelope{Kind: envelope.Tombstone,
+		Version: c.nextVersion(now), ExpiresAt: now.Add(tombstoneTTL)}
+	if c.cfg.Replicas == 1 {
+		return tomb
+	}
+
+	reps := c.fetch(ctx, key, c.live(key, nil))
+	if newest(reps) < 0 {
+		return tomb
+	}
+	tomb.ExpiresAt = now.Add(2 * time.Second)
+	for _, r := range reps {
+		if r.item != nil && r.err == nil &&
+			r.env.ExpiresAt.After(tomb.ExpiresAt) {
+			tomb.ExpiresAt = r.env.ExpiresAt
 		}
 	}
-	exp, ok := exptime(expiresAt)
-	if !ok {
-		exp, expiresAt = 1, now.Add(time.Second)
-	}
-	tomb := envelope.Envelope{Kind: envelope.Tombstone,
-		Version: c.nextVersion(now), ExpiresAt: expiresAt}
-	return c.write(ctx, "delete", key, c.encode(key, tomb), exp,
-		tomb.Version, true)
+	return tomb
 }
 
 // write sends a set of value, or a delete command when value is nil, to
