@@ -36,7 +36,8 @@ type NodeError struct {
 }
 
 func (e *NodeError) Error() string {
-	msg := fmt.Sprintf("%s on %s: %v", e.Op, e.Addr, e.Kind)
+	kind := strings.TrimPrefix(e.Kind.Error(), "mcsession: ")
+	msg := fmt.Sprintf("mcsession: %s on %s: %s", e.Op, e.Addr, kind)
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
