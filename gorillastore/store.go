@@ -319,6 +319,14 @@ func (s *Store) Close() error {
 	return s.cluster.Close()
 }
 
+// Nodes returns the addresses of the nodes that the session id (a
+// session's ID field) is written to now, its primary first: the first
+// Config.Replicas live nodes after it on the ring. It does no network
+// I/O.
+func (s *Store) Nodes(id string) []string {
+	return s.cluster.Replicas(id)
+}
+
 func (s *Store) serializer() Serializer {
 	if s.Serializer == nil {
 		return GobSerializer{}
