@@ -55,7 +55,7 @@ func TestChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a minute of chaos; not in -short")
 	}
-	t.Parallel()
+	// Not parallel: it measures load and latency, so it runs alone.
 	servers := testutil.StartCluster(t, 3)
 	c := newCluster(t, servers, fastFailover(2))
 	// An error is allowed while a fault is being detected: up to

@@ -290,7 +290,7 @@ func TestKilledNodeIsEjectedAndRejoins(t *testing.T) {
 }
 
 func TestConcurrentMixedLoad(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it measures load and latency, so it runs alone.
 	c := newCluster(t, testutil.StartCluster(t, 3), nil)
 	const workers, ops = 200, 1000
 	var wg sync.WaitGroup

@@ -188,7 +188,7 @@ func (l *latencies) take() (p50, p99 time.Duration, n int) {
 }
 
 func TestPausedNodeCostsOnlyItsKeys(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it measures load and latency, so it runs alone.
 	servers := testutil.StartCluster(t, 3)
 	c := newCluster(t, servers, fastFailover(1))
 	paused := servers[2]
