@@ -1,11 +1,14 @@
 package cluster
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/mcsession/mcsession/internal/seal"
 )
 
 // Defaults for the zero values of Config.
@@ -83,6 +86,46 @@ type Config struct {
 	// ejected, still down at a retry, rejoined. Nothing else is logged,
 	// and never a key or a value.
 	Logger *slog.Logger
+
+	// EncryptionKeys, when set, seal every stored value with AES-256-GCM,
+	// bound to its item key: a reader of Memcached learns nothing from a
+	// value, and a value changed in Memcached, or copied under another
+	// session's key, is refused as ErrCorrupt (package seal has the
+	// format). Each key is 16, 24 or 32 random bytes (32 is best). The
+	// first key seals; every key opens, so to rotate, put a new key first
+	// and drop the old one once the sessions it sealed have expired. Keep
+	// the keys out of Memcached and out of the code. Off by default.
+	EncryptionKeys [][]byte
+
+	// AcceptPlaintext, with EncryptionKeys set, also accepts the unsealed
+	// values written before sealing was turned on, so that turning it on
+	// logs no one out. Values are always written sealed. Leave it on for
+	// one session lifetime, then turn it off: while it is on, a writer to
+	// Memcached can plant an unsealed session. Without EncryptionKeys it
+	// does nothing.
+	AcceptPlaintext bool
+
+	// TLS, when set, encrypts the connections to every node (memcached
+	// -Z) and checks the node's certificate against it. ServerName
+	// defaults to the host of the server address; set it, or
+	// InsecureSkipVerify, for a Unix socket. A failed handshake is an
+	// error that says TLS and matches ErrUnavailable. The config is
+	// copied by New and must not be changed after.
+	TLS *tls.Config
+
+	// Username and Password log in to nodes that require it (memcached
+	// -Y with an auth file of "user:password" lines), on every new
+	// connection. Neither may hold spaces or control bytes. A node that
+	// refuses them fails with an error that says authentication failed
+	// and matches ErrUnavailable, and so is ejected like a node that is
+	// down, moving its sessions to nodes that accept the app. The login
+	// is sent as a set whose item expires at once, so a node without -Y
+	// keeps nothing readable. Without TLS the password crosses the
+	// network in clear text.
+	Username, Password string
+
+	// sealer seals values; withDefaults builds it from EncryptionKeys.
+	sealer *seal.Keys
 }
 
 // withDefaults validates c and returns it with defaults filled in.
@@ -118,6 +161,28 @@ func (c Config) withDefaults() (Config, error) {
 	c.DefaultTTL = orDefault(c.DefaultTTL, DefaultTTL)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c.withSecurity()
+}
+
+// withSecurity validates the encryption keys, credentials and TLS config
+// of c, and returns c ready to seal and to dial.
+func (c Config) withSecurity() (Config, error) {
+	if len(c.EncryptionKeys) > 0 {
+		s, err := seal.New(c.EncryptionKeys)
+		if err != nil {
+			return c, fmt.Errorf("mcsession: EncryptionKeys: %w", err)
+		}
+		c.sealer = s
+	}
+	if !legalKeyPart(c.Username) || !legalKeyPart(c.Password) ||
+		(c.Username == "" && c.Password != "") {
+		return c, errors.New("mcsession: Username and Password must " +
+			"have no spaces or control bytes, and a Password needs a " +
+			"Username")
+	}
+	if c.TLS != nil {
+		c.TLS = c.TLS.Clone()
 	}
 	return c, nil
 }

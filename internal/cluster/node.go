@@ -73,11 +73,6 @@ func (n *node) PickServer(string) (net.Addr, error) { return n.addr, nil }
 
 func (n *node) Each(f func(net.Addr) error) error { return f(n.addr) }
 
-func (n *node) dial(ctx context.Context, network, address string) (net.Conn, error) {
-	d := net.Dialer{Timeout: n.cfg.Timeout}
-	return d.DialContext(ctx, network, address)
-}
-
 // live reports whether n may be used now. An ejected node whose retry
 // time has come is checked once in the background and stays out until
 // that check succeeds, so no request waits on a node that is down.
