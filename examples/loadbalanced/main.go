@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mcsession/mcsession/gorillastore"
@@ -77,7 +78,8 @@ func run(addr, servers string, scripted bool) error {
 	}
 	log.Printf("demo: open %s/ (gorilla at /gorilla/, scs at /scs/); "+
 		"Ctrl-C stops", base)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt,
+		syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
 	return nil
