@@ -26,10 +26,14 @@
 // and Get returns securecookie's error for that request, as it does for
 // any cookie it cannot read.
 //
-// The default Options are Path "/" and a MaxAge of 30 days, as in
-// gorilla's FilesystemStore. sessions.NewCookieStore in gorilla/sessions
-// v1.4 also sets Secure and SameSite=None; set them on Store.Options if
-// your app relied on them.
+// The default Options are Path "/", a MaxAge of 30 days, Secure,
+// HttpOnly and SameSite=Lax: the cookie is sent only over HTTPS, is
+// hidden from scripts, and is left out of cross-site subrequests and
+// POSTs. sessions.NewCookieStore in gorilla/sessions v1.4 also sets
+// Secure, but SameSite=None and not HttpOnly; set Store.Options to match
+// if your app needs the cookie in cross-site requests. Set Secure to
+// false only for plain-HTTP development servers, where browsers would
+// otherwise drop the cookie.
 //
 // # What is stored where
 //

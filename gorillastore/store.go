@@ -67,7 +67,8 @@ type Store struct {
 	Codecs []securecookie.Codec
 
 	// Options are the defaults copied into every new session. They
-	// start as Path "/" and MaxAge 30 days.
+	// start as Path "/", MaxAge 30 days, Secure, HttpOnly and
+	// SameSite=Lax.
 	Options *sessions.Options
 
 	// Serializer turns a session's values into the bytes stored in
@@ -112,8 +113,9 @@ func NewStore(cfg Config, keyPairs ...[]byte) (*Store, error) {
 	}
 
 	s := &Store{
-		Codecs:     codecs,
-		Options:    &sessions.Options{Path: "/", MaxAge: 86400 * 30},
+		Codecs: codecs,
+		Options: &sessions.Options{Path: "/", MaxAge: 86400 * 30,
+			Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode},
 		Serializer: GobSerializer{},
 		cluster:    c,
 		defaultTTL: c.Config().DefaultTTL,

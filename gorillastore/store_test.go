@@ -192,6 +192,7 @@ func TestLoadBalancedCounter(t *testing.T) {
 	var apps [2]*httptest.Server
 	for i := range apps {
 		store := newStore(t, nodes, func(c *Config) { c.Prefix = prefix })
+		store.Options.Secure = false // httptest serves plain HTTP
 		apps[i] = httptest.NewServer(counter(store))
 		t.Cleanup(apps[i].Close)
 	}
@@ -804,8 +805,10 @@ func TestNewStoreDefaults(t *testing.T) {
 	t.Parallel()
 	s := New([]string{"127.0.0.1:1"}, hashKey)
 
-	if s.Options.Path != "/" || s.Options.MaxAge != 86400*30 {
-		t.Errorf("Options %+v; want Path / and MaxAge 30 days", s.Options)
+	if o := s.Options; o.Path != "/" || o.MaxAge != 86400*30 ||
+		!o.Secure || !o.HttpOnly || o.SameSite != http.SameSiteLaxMode {
+		t.Errorf("Options %+v; want Path /, MaxAge 30 days, Secure, "+
+			"HttpOnly and SameSite=Lax", s.Options)
 	}
 	if _, ok := s.Serializer.(GobSerializer); !ok {
 		t.Errorf("Serializer %T; want GobSerializer", s.Serializer)

@@ -221,7 +221,11 @@ func newCounter(library string, cfg gorillastore.Config,
 	switch library {
 	case "gorilla":
 		store, err := gorillastore.NewStore(cfg, key)
-		return gorillaCounter{store}, err
+		if err != nil {
+			return nil, err
+		}
+		store.Options.Secure = false // the demo serves plain HTTP
+		return gorillaCounter{store}, nil
 	case "scs":
 		store, err := scsstore.NewStore(cfg)
 		if err != nil {
