@@ -1,30 +1,3 @@
-// Package cluster is the sharding layer under both session stores: it
-// places each session on Memcached nodes with a consistent-hash ring,
-// writes it to Config.Replicas of them, watches the nodes' health and
-// moves sessions off nodes that stop answering.
-//
-// # Replication
-//
-// Every item is an envelope (package envelope) carrying a version, taken
-// from the writer's clock in nanoseconds, and the session's expiry. A
-// write goes to the first Replicas live nodes after the key on the ring,
-// concurrently. A read asks the same nodes, keeps the newest copy and
-// repairs the others: a missing copy with add, an older one with a
-// compare-and-swap, so a repair never overwrites a newer write.
-//
-// A delete with Replicas > 1 writes a tombstone, a versioned "deleted"
-// marker, instead of removing the items. A replica that missed the delete
-// (it was down or paused) still holds the live session when it returns,
-// but every read also sees a tombstone with a newer version and the
-// session stays deleted; the read then repairs the stale replica. A
-// delete succeeds only when one of the session's home nodes (its first
-// Replicas nodes on the full ring) took it, because a home node is where
-// reads go once every node is back.
-//
-// Versions come from the app servers' clocks. Keep them synchronized
-// (NTP): replicas disagree only after a failed write, and then a clock
-// that is behind by more than the time between two writes of one session
-// can make the older write win.
 package cluster
 
 import (
