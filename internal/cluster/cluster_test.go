@@ -391,3 +391,22 @@ func TestDeleteWithR1WhenHomeIsDownFails(t *testing.T) {
 		}
 	}
 }
+
+// A server named by host name is dialled by that name: the node keeps
+// "localhost:PORT", not an address resolved once at start.
+func TestServerNamedByHost(t *testing.T) {
+	t.Parallel()
+	s := testutil.StartServer(t)
+	_, port, _ := strings.Cut(s.Addr(), ":")
+	c, err := New(Config{Servers: []string{"localhost:" + port},
+		Prefix: randomID(4) + ":"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if got := c.nodes[0].addr.String(); got != "localhost:"+port {
+		t.Errorf("node dials %q; want the name localhost:%s", got, port)
+	}
+	mustSet(t, c, "named", []byte("v"))
+	wantValue(t, c, "named", []byte("v"))
+}
