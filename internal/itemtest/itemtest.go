@@ -45,3 +45,13 @@ func Flip(v []byte, i int) []byte {
 	v[i/8] ^= 1 << (i % 8)
 	return v
 }
+
+// Bits returns every step-th bit index of v, from the first, for a test
+// that flips them one at a time.
+func Bits(v []byte, step int) []int {
+	var bits []int
+	for i := 0; i < len(v)*8; i += step {
+		bits = append(bits, i)
+	}
+	return bits
+}
