@@ -115,8 +115,9 @@ func each(nodes []*node, fn func(i int, n *node)) {
 	wg.Wait()
 }
 
-// do runs one round trip on n unless ctx is already done, and turns its
-// outcome into the cluster's error and n's health.
+// do runs one round trip on n unless ctx is already done, turns its
+// outcome into the cluster's error and n's health, and counts it in n's
+// Stats.
 func (n *node) do(ctx context.Context, op string,
 	f func(*memcache.Client) error) error {
 	if err := ctx.Err(); err != nil {
@@ -125,7 +126,12 @@ func (n *node) do(ctx context.Context, op string,
 	if n.ejectedUntil.Load() > 0 {
 		return &NodeError{Addr: n.addr.address, Op: op, Kind: ErrUnavailable}
 	}
-	return n.record(classify(n.addr.address, op, f(n.client)))
+
+	start := time.Now()
+	raw := f(n.client)
+	err := classify(n.addr.address, op, raw)
+	n.counts.observe(op, raw, err != nil, time.Since(start))
+	return n.record(err)
 }
 
 // exptime converts an expiry for a storage command, false meaning the

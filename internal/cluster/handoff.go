@@ -72,6 +72,7 @@ func (c *Cluster) handOff(n *node) {
 		versions, lost := n.takeHints()
 		if len(versions) == 0 && !lost {
 			n.log("mcsession: node rejoined", slog.Int("handed_off", caught))
+			n.counts.rejoins.Add(1)
 			c.writeBackHeld(ctx)
 			return
 		}

@@ -50,6 +50,7 @@ type node struct {
 	probing      atomic.Bool
 	itemSizeMax  atomic.Int64 // 0 until read from the node
 	hints        hints        // writes it missed while out of the ring
+	counts       counters     // what it did, for Stats
 	rejoin       func(*node)  // brings it back once it answers again
 }
 
@@ -118,6 +119,7 @@ func (n *node) record(err error) error {
 	}
 	if n.failures.Add(1) == int32(n.cfg.FailureLimit) {
 		n.eject()
+		n.counts.ejections.Add(1)
 		n.log("mcsession: node ejected",
 			slog.Int("failures", n.cfg.FailureLimit), slog.Any("err", err))
 	}
@@ -148,7 +150,8 @@ func (n *node) maxValue(keyLen int) (int, error) {
 }
 
 // stats returns the node's "stats <group>" (all of "stats" for an empty
-// group) as a map. It uses a connection of its own, which is closed after.
+// group) as a map. It uses a connection of its own, which is closed after,
+// and takes at most Config.Timeout in all.
 func (n *node) stats(group string) (map[string]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.Timeout)
 	defer cancel()
@@ -158,7 +161,8 @@ func (n *node) stats(group string) (map[string]string, error) {
 	}
 	defer conn.Close()
 
-	conn.SetDeadline(time.Now().Add(n.cfg.Timeout))
+	deadline, _ := ctx.Deadline()
+	conn.SetDeadline(deadline)
 	stats, err := readStats(conn, group)
 	return stats, n.record(classify(n.addr.address, "stats", err))
 }
