@@ -11,6 +11,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/mcsession/mcsession/gorillastore"
+	"github.com/mcsession/mcsession/mcprom"
 	"github.com/mcsession/mcsession/scsstore"
 )
 
@@ -27,6 +28,8 @@ type counter interface {
 	logout(w http.ResponseWriter, r *http.Request) error
 	// nodes lists the nodes holding the session's copies, primary first.
 	nodes(id string) []string
+	// source returns the session store, for its metrics.
+	source() mcprom.Source
 }
 
 // state is the JSON answer of every endpoint of an app server.

@@ -1,7 +1,7 @@
 // Command loadbalanced is the mcsession demo: four app servers behind two
 // round-robin proxies, with no sticky sessions, keeping their sessions in
 // a three-node Memcached cluster with Replicas: 2. Kill a node from the
-// page and nobody is logged out.
+// page and nobody is logged out; /metrics shows it to Prometheus.
 //
 //	go run ./examples/loadbalanced            # serve the demo
 //	go run ./examples/loadbalanced -scripted  # drive it and check it
@@ -25,6 +25,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mcsession/mcsession/gorillastore"
 )
@@ -76,8 +79,8 @@ func run(addr, servers string, scripted bool) error {
 	if scripted {
 		return runScript(base, nodes)
 	}
-	log.Printf("demo: open %s/ (gorilla at /gorilla/, scs at /scs/); "+
-		"Ctrl-C stops", base)
+	log.Printf("demo: open %s/ (gorilla at /gorilla/, scs at /scs/, "+
+		"metrics at /metrics); Ctrl-C stops", base)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt,
 		syscall.SIGTERM)
 	defer stop()
@@ -91,6 +94,7 @@ type demo struct {
 	nodes   *nodeSet
 	proxies map[string]http.Handler // by library
 	apps    []*http.Server
+	metrics *prometheus.Registry // every app's store, labelled by app
 }
 
 func newDemo(nodes *nodeSet) (*demo, error) {
@@ -100,7 +104,8 @@ func newDemo(nodes *nodeSet) (*demo, error) {
 	key := make([]byte, 32)
 	rand.Read(key)
 
-	d := &demo{nodes: nodes, proxies: map[string]http.Handler{}}
+	d := &demo{nodes: nodes, proxies: map[string]http.Handler{},
+		metrics: prometheus.NewRegistry()}
 	for _, library := range []string{"gorilla", "scs"} {
 		apps, err := newApps(library, cfg, nodes, key)
 		if err != nil {
@@ -108,6 +113,7 @@ func newDemo(nodes *nodeSet) (*demo, error) {
 		}
 		var backends []*url.URL
 		for _, a := range apps {
+			d.register(a)
 			u, err := d.serveApp(a)
 			if err != nil {
 				return nil, err
@@ -150,6 +156,8 @@ func (d *demo) handler() http.Handler {
 		mux.Handle("/"+library+"/", proxy)
 	}
 	mux.HandleFunc("POST /nodes/{action}", d.control)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics,
+		promhttp.HandlerOpts{}))
 	return mux
 }
 
@@ -160,7 +168,8 @@ func (d *demo) index(w http.ResponseWriter, r *http.Request) {
 <p>Two app servers per library behind a round-robin proxy, sessions in
 Memcached with two replicas.</p>
 <ul><li><a href="/gorilla/">gorilla/sessions with gorillastore</a>
-<li><a href="/scs/">scs with scsstore</a></ul>`)
+<li><a href="/scs/">scs with scsstore</a>
+<li><a href="/metrics">Prometheus metrics</a></ul>`)
 }
 
 // control kills or restarts a node: POST /nodes/kill?addr=host:port.
