@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcsession/mcsession/internal/envelope"
 	"github.com/mcsession/mcsession/testutil"
 )
 
@@ -409,4 +410,20 @@ func TestServerNamedByHost(t *testing.T) {
 	}
 	mustSet(t, c, "named", []byte("v"))
 	wantValue(t, c, "named", []byte("v"))
+}
+
+// An item whose envelope says the session has ended is a miss, even
+// though Memcached still holds it: a writer to Memcached cannot bring
+// back an old copy of a session past its expiry.
+func TestReplayedExpiredCopyIsAMiss(t *testing.T) {
+	t.Parallel()
+	s := testutil.StartServer(t)
+	c := newCluster(t, []*testutil.Server{s}, nil)
+	key := c.Key("replayed")
+	old := envelope.Envelope{Kind: envelope.Live, Version: 1,
+		ExpiresAt: time.Now().Add(-time.Hour), Payload: []byte("old")}
+	b := c.encode(key, old)
+	s.Command(t, fmt.Sprintf("set %s 0 3600 %d\r\n%s", key, len(b), b))
+
+	wantMissing(t, c, "replayed")
 }

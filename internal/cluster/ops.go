@@ -42,9 +42,20 @@ func (c *Cluster) fetch(ctx context.Context, key string,
 		if r.env, err = c.decode(key, r.item.Value); err != nil {
 			r.err = &NodeError{Addr: n.addr.address, Op: "get",
 				Kind: ErrCorrupt}
+		} else if expired(r.env) {
+			r.item, r.env = nil, envelope.Envelope{}
 		}
 	})
 	return reps
+}
+
+// expired reports whether env's session has ended although Memcached
+// still holds it. That happens when someone who can write to Memcached
+// puts back an old copy; the expiry inside the envelope, sealed when
+// EncryptionKeys are set, still tells. The envelope keeps whole seconds,
+// so a second of grace covers what was cut off.
+func expired(env envelope.Envelope) bool {
+	return time.Now().After(env.ExpiresAt.Add(time.Second))
 }
 
 // newest returns the index of the newest decoded copy in reps, or -1.
