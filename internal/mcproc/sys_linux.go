@@ -3,7 +3,9 @@ package mcproc
 import (
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
+	"time"
 )
 
 // reservePort binds a socket to a free loopback port and keeps it until
@@ -46,10 +48,36 @@ func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
 
-// signalPause stops the process with SIGSTOP, or continues it with SIGCONT.
+// signalPause stops the process with SIGSTOP, or continues it with
+// SIGCONT, and waits until the kernel says it is stopped or running: a
+// signal is only queued when Signal returns, and a test that pauses a
+// server must not see it answer afterwards.
 func signalPause(p *os.Process, pause bool) error {
+	sig := syscall.SIGCONT
 	if pause {
-		return p.Signal(syscall.SIGSTOP)
+		sig = syscall.SIGSTOP
 	}
-	return p.Signal(syscall.SIGCONT)
+	if err := p.Signal(sig); err != nil {
+		return err
+	}
+
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		if stopped(p.Pid) == pause {
+			return nil
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return fmt.Errorf("process %d did not take %v within 2s", p.Pid, sig)
+}
+
+// stopped reports whether the process is stopped by a signal, from the
+// state field of /proc/PID/stat (after the command name, which may hold
+// spaces, in parentheses).
+func stopped(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, rest, ok := strings.Cut(string(b), ") ")
+	return ok && strings.HasPrefix(rest, "T")
 }
