@@ -38,7 +38,7 @@ func parseAddr(server string) addr {
 
 // node is one Memcached server: its client, its health and its limits.
 type node struct {
-	addr   addr
+	addr   *addr // a pointer, so that handing it to gomemcache allocates nothing
 	client *memcache.Client
 	cfg    *Config
 
@@ -59,7 +59,8 @@ type node struct {
 const rejoining = -1
 
 func newNode(server string, cfg *Config) *node {
-	n := &node{addr: parseAddr(server), cfg: cfg}
+	a := parseAddr(server)
+	n := &node{addr: &a, cfg: cfg}
 	n.client = memcache.NewFromSelector(n)
 	n.client.Timeout = cfg.Timeout
 	n.client.MaxIdleConns = cfg.MaxIdleConns
