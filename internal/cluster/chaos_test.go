@@ -2,8 +2,10 @@ package cluster
 
 import (
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -57,7 +59,12 @@ func TestChaos(t *testing.T) {
 	}
 	// Not parallel: it measures load and latency, so it runs alone.
 	servers := testutil.StartCluster(t, 3)
-	c := newCluster(t, servers, fastFailover(2))
+	var logs syncBuffer
+	start := time.Now()
+	c := newCluster(t, servers, func(cfg *Config) {
+		fastFailover(2)(cfg)
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
 	// An error is allowed while a fault is being detected: up to
 	// FailureLimit timeouts, then the retry interval.
 	window := time.Duration(c.cfg.FailureLimit)*c.cfg.Timeout + 2*time.Second
@@ -74,7 +81,7 @@ func TestChaos(t *testing.T) {
 		}()
 	}
 
-	events := chaosFaults(t, servers, &fl, 60*time.Second)
+	events := chaosFaults(t, servers, &fl, 60*time.Second, start)
 	stop.Store(true)
 	wg.Wait()
 
@@ -85,7 +92,8 @@ func TestChaos(t *testing.T) {
 		counts.stale.Load(), counts.resurrected.Load(),
 		counts.errors.Load(), counts.errorsOutsideWindow.Load(), window)
 	if counts.lost.Load()+counts.stale.Load()+counts.resurrected.Load() != 0 {
-		t.Error("sessions were lost, stale or resurrected")
+		t.Errorf("sessions were lost, stale or resurrected; node log:\n%s",
+			logs.String())
 	}
 	if counts.errorsOutsideWindow.Load() != 0 {
 		t.Error("errors outside the detection window")
@@ -95,29 +103,31 @@ func TestChaos(t *testing.T) {
 // chaosFaults hurts one node at a time for d: each fault is healed
 // before the next, and events are at least three seconds apart.
 func chaosFaults(t *testing.T, servers []*testutil.Server, fl *faults,
-	d time.Duration) []string {
+	d time.Duration, start time.Time) []string {
 	rng := rand.New(rand.NewPCG(7, 7))
 	var events []string
 	end := time.Now().Add(d)
 	for time.Now().Before(end) {
 		s := servers[rng.IntN(len(servers))]
 		fl.mark()
+		at := fmt.Sprintf(" %s at %.1fs", s.Addr(),
+			time.Since(start).Seconds())
 		switch rng.IntN(3) {
 		case 0:
 			s.Kill()
-			events = append(events, "kill")
+			events = append(events, "kill"+at)
 			time.Sleep(3 * time.Second)
 			fl.mark()
 			s.Restart()
 		case 1:
 			s.Pause()
-			events = append(events, "pause")
+			events = append(events, "pause"+at)
 			time.Sleep(3 * time.Second)
 			fl.mark()
 			s.Resume()
 		default:
 			s.Restart()
-			events = append(events, "restart")
+			events = append(events, "restart"+at)
 		}
 		time.Sleep(3 * time.Second)
 	}
@@ -153,7 +163,7 @@ func chaosWorker(t *testing.T, c *Cluster, w int, stop *atomic.Bool,
 		v, found, err := c.Get(ctx, s.id)
 		counts.reads.Add(1)
 		if !failed(err) {
-			checkChaosRead(t, s, v, found, counts)
+			checkChaosRead(t, c, s, v, found, counts)
 		}
 
 		s.prev, s.prevDel = s.value, s.deleted
@@ -175,8 +185,8 @@ func chaosWorker(t *testing.T, c *Cluster, w int, stop *atomic.Bool,
 }
 
 // checkChaosRead compares a read with what the session should hold.
-func checkChaosRead(t *testing.T, s *chaosSession, v []byte, found bool,
-	counts *chaosCounts) {
+func checkChaosRead(t *testing.T, c *Cluster, s *chaosSession, v []byte,
+	found bool, counts *chaosCounts) {
 	got, _ := strconv.Atoi(string(v))
 	switch {
 	case s.unsure:
@@ -196,10 +206,29 @@ func checkChaosRead(t *testing.T, s *chaosSession, v []byte, found bool,
 		t.Errorf("%s: deleted, but read %d", s.id, got)
 	case !s.deleted && !found:
 		counts.lost.Add(1)
-		t.Errorf("%s: lost (want %d)", s.id, s.value)
+		t.Errorf("%s: lost (want %d); replicas %v; copies: %s", s.id,
+			s.value, c.Replicas(s.id), copies(c, s.id))
 	case !s.deleted && got != s.value:
 		counts.stale.Add(1)
 		t.Errorf("%s: read %d; want %d", s.id, got, s.value)
 	}
 	s.unsure = false
+}
+
+// copies describes what every node holds for id, asking each directly.
+func copies(c *Cluster, id string) string {
+	key := c.Key(id)
+	var out []string
+	for _, n := range c.nodes {
+		it, err := n.client.Get(key)
+		desc := fmt.Sprint(err)
+		if err == nil {
+			env, err := c.decode(key, it.Value)
+			desc = fmt.Sprintf("kind %d version %d %q (%v)", env.Kind,
+				env.Version%1e6, env.Payload, err)
+		}
+		out = append(out, fmt.Sprintf("%s live=%v: %s", n.addr,
+			n.live(), desc))
+	}
+	return strings.Join(out, "; ")
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -335,5 +336,40 @@ func TestOneReplicaCatchesUpAfterRejoin(t *testing.T) {
 		} else {
 			wantMissing(t, c, id)
 		}
+	}
+}
+
+// Regression: a restarted node stayed ejected for seconds because each
+// background probe took one of the connections pooled before the crash,
+// found it dead and gave up, one connection per retry.
+func TestRestartedNodeRejoinsAtFirstRetry(t *testing.T) {
+	t.Parallel()
+	servers := testutil.StartCluster(t, 1)
+	var logs syncBuffer
+	c := newCluster(t, servers, func(cfg *Config) {
+		fastFailover(1)(cfg)
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	var wg sync.WaitGroup
+	for i := range 50 { // fill the pool with idle connections
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mustSet(t, c, fmt.Sprint("pooled-", i), []byte("v"))
+		}()
+	}
+	wg.Wait()
+
+	servers[0].Kill()
+	for c.nodes[0].live() {
+		c.Get(ctx, "pooled-0")
+	}
+	servers[0].Restart()
+	before := len(logs.String())
+	waitLive(t, c)
+
+	// One probe may have been on its way while the node restarted.
+	if after := logs.String()[before:]; strings.Count(after, "still down") > 1 {
+		t.Errorf("the node was probed as down after its restart:\n%s", after)
 	}
 }

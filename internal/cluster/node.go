@@ -104,9 +104,12 @@ func (n *node) probe() {
 	n.rejoin(n)
 }
 
-// eject takes n out of the ring until its next retry.
+// eject takes n out of the ring until its next retry, and closes its
+// idle connections: they lead to a process that died or hangs, and a
+// probe that picked one up would fail long after the node is back.
 func (n *node) eject() {
 	n.ejectedUntil.Store(time.Now().Add(n.cfg.RetryInterval).UnixNano())
+	n.client.Close()
 }
 
 // record updates n's health with the outcome of one operation and
