@@ -38,9 +38,20 @@ func (GobSerializer) Serialize(session *sessions.Session) ([]byte, error) {
 }
 
 // Deserialize decodes gob data written by Serialize into session.Values.
+// Data that gob cannot decode is an error, including data that makes gob
+// panic: encoding/gob is not hardened against hostile input, and a writer
+// to Memcached can plant some (a map key of a slice type, for one) unless
+// Config.EncryptionKeys are set.
 func (GobSerializer) Deserialize(data []byte,
-	session *sessions.Session) error {
-	err := gob.NewDecoder(bytes.NewReader(data)).Decode(&session.Values)
+	session *sessions.Session) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("mcsession: decode session %q: gob: %v",
+				session.Name(), p)
+		}
+	}()
+
+	err = gob.NewDecoder(bytes.NewReader(data)).Decode(&session.Values)
 	if err != nil {
 		return fmt.Errorf("mcsession: decode session %q: %w",
 			session.Name(), err)

@@ -90,3 +90,16 @@ func TestSerializersRejectOthersData(t *testing.T) {
 		}
 	}
 }
+
+// Regression (found by FuzzDeserialize): gob data whose map key is a
+// slice made gob panic inside Deserialize instead of returning an error.
+func TestGobUnhashableKeyIsAnError(t *testing.T) {
+	t.Parallel()
+	data := []byte("\r\x7f\x04\x01\x02\xff0\x00\x01\x10\x01\x10\x00\x000\xff" +
+		"\x80\x000\x0e[]interface {}\xff\x81\x02\x01\x00\x01\x10\x00\x000" +
+		"\xff\x820\x00\x01\x06string\f0\x00\x010\x0000000000000000000000000000")
+	session := sessions.NewSession(nil, "s")
+	if err := (GobSerializer{}).Deserialize(data, session); err == nil {
+		t.Fatal("Deserialize of a slice-keyed map succeeded; want an error")
+	}
+}
