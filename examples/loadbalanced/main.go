@@ -14,6 +14,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -50,6 +51,10 @@ func run(addr, servers string, scripted bool) error {
 	var list []string
 	if servers != "" {
 		list = strings.Split(servers, ",")
+	}
+	if scripted && len(list) > 0 {
+		return errors.New("-scripted kills and restarts nodes, which it " +
+			"can do only to nodes it started: leave out -servers")
 	}
 	nodes, err := startNodes(list)
 	if err != nil {

@@ -40,11 +40,11 @@ func script(base, library string, nodes *nodeSet) error {
 		library, describe(seen), strings.Join(st.Nodes, " and "))
 
 	primary := st.Nodes[0]
+	log.Printf("%s: killing %s, the session's primary", library, primary)
 	if err := c.post(base+"/nodes/kill", url.Values{"addr": {primary}}); err != nil {
 		return err
 	}
-	defer restart(nodes, primary)
-	log.Printf("%s: killed %s, the session's primary", library, primary)
+	defer restart(library, nodes, primary)
 
 	clear(seen)
 	if st, err = c.increments(20, seen); err != nil {
@@ -54,17 +54,26 @@ func script(base, library string, nodes *nodeSet) error {
 		return fmt.Errorf("after the kill: count %d over %v; want 40 "+
 			"over 2 servers", st.Count, seen)
 	}
-	log.Printf("%s: 20 more requests by %s; count 40, nothing lost; "+
-		"copies now on %s", library, describe(seen),
-		strings.Join(st.Nodes, " and "))
+	log.Printf("%s: 20 more requests by %s; count 40, nothing lost "+
+		"(Replicas: 2 kept a copy); copies now on %s", library,
+		describe(seen), strings.Join(st.Nodes, " and "))
 
 	return c.logoutSticks(library)
 }
 
-func restart(nodes *nodeSet, addr string) {
-	if n, err := nodes.find(addr); err == nil {
-		n.restart()
+// restart brings a killed node back, empty, as a restarted memcached
+// would be.
+func restart(library string, nodes *nodeSet, addr string) {
+	n, err := nodes.find(addr)
+	if err == nil {
+		err = n.restart()
 	}
+	if err != nil {
+		log.Printf("%s: restarting %s: %v", library, addr, err)
+		return
+	}
+	log.Printf("%s: restarted %s, empty; it rejoins once the stores see "+
+		"it answer", library, addr)
 }
 
 func describe(seen map[string]int) string {
