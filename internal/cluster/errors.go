@@ -35,6 +35,7 @@ type NodeError struct {
 	Err  error  // the cause, if any
 }
 
+// Error says what failed, on which node, and why.
 func (e *NodeError) Error() string {
 	kind := strings.TrimPrefix(e.Kind.Error(), "mcsession: ")
 	msg := fmt.Sprintf("mcsession: %s on %s: %s", e.Op, e.Addr, kind)

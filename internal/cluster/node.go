@@ -26,8 +26,11 @@ const itemOverhead = 128
 // resolved again on every dial.
 type addr struct{ network, address string }
 
+// Network and String make addr a net.Addr.
 func (a addr) Network() string { return a.network }
-func (a addr) String() string  { return a.address }
+
+// String returns the address as given in Config.Servers.
+func (a addr) String() string { return a.address }
 
 func parseAddr(server string) addr {
 	if strings.Contains(server, "/") {
@@ -73,6 +76,7 @@ func newNode(server string, cfg *Config) *node {
 // resolved once.
 func (n *node) PickServer(string) (net.Addr, error) { return n.addr, nil }
 
+// Each calls f with the node's one address.
 func (n *node) Each(f func(net.Addr) error) error { return f(n.addr) }
 
 // live reports whether n may be used now. An ejected node whose retry

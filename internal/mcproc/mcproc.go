@@ -379,6 +379,7 @@ type outputBuffer struct {
 	buf bytes.Buffer
 }
 
+// Write keeps p, up to the buffer's limit.
 func (b *outputBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -389,6 +390,7 @@ func (b *outputBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// String returns what was kept.
 func (b *outputBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()

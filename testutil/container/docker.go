@@ -46,6 +46,7 @@ const (
 // engine, or no image. A test skips on it unless Docker is required.
 type envError struct{ msg string }
 
+// Error returns the message, which says what to set or install.
 func (e *envError) Error() string { return e.msg }
 
 // images is what choosing an image needs from the engine.
