@@ -159,20 +159,22 @@ func (n *node) maxValue(keyLen int) (int, error) {
 
 // stats returns the node's "stats <group>" (all of "stats" for an empty
 // group) as a map. It uses a connection of its own, which is closed after,
-// and takes at most Config.Timeout in all.
+// and takes at most Config.Timeout in all. A failure does not count
+// against the node's health: the write that needed the stats, or the
+// next request, counts it, and a metrics scrape should not eject a node.
 func (n *node) stats(group string) (map[string]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.Timeout)
 	defer cancel()
 	conn, err := n.dial(ctx, n.addr.network, n.addr.address)
 	if err != nil {
-		return nil, n.record(classify(n.addr.address, "stats", err))
+		return nil, classify(n.addr.address, "stats", err)
 	}
 	defer conn.Close()
 
 	deadline, _ := ctx.Deadline()
 	conn.SetDeadline(deadline)
 	stats, err := readStats(conn, group)
-	return stats, n.record(classify(n.addr.address, "stats", err))
+	return stats, classify(n.addr.address, "stats", err)
 }
 
 func readStats(conn net.Conn, group string) (map[string]string, error) {
