@@ -44,7 +44,8 @@ func FuzzCookie(f *testing.F) {
 // FuzzDeserialize feeds each serializer hostile stored bytes, as a writer
 // to an unsealed Memcached could plant: nothing may panic.
 func FuzzDeserialize(f *testing.F) {
-	serializers := []Serializer{GobSerializer{}, JSONSerializer{}}
+	serializers := []Serializer{GobSerializer{}, JSONSerializer{},
+		CompactSerializer{}}
 	values := map[any]any{"user": "ann", "n": 3.0, "roles": []any{"a"}}
 	for _, s := range serializers {
 		session := sessions.NewSession(nil, "s")

@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/gorilla/sessions"
+
+	"github.com/mcsession/mcsession/internal/valuecodec"
 )
 
 // Serializer turns a session's Values into the bytes a Store keeps in
@@ -53,6 +55,44 @@ func (GobSerializer) Deserialize(data []byte,
 
 	err = gob.NewDecoder(bytes.NewReader(data)).Decode(&session.Values)
 	if err != nil {
+		return fmt.Errorf("mcsession: decode session %q: %w",
+			session.Name(), err)
+	}
+	return nil
+}
+
+// CompactSerializer encodes session values in mcsession's compact binary
+// form, about ten times cheaper than gob in CPU and allocations, when
+// every key and value is nil, a bool, a string, a []byte, an integer or
+// float type, a time.Time, or a []string, []any or map[string]any of
+// those. Values come back with the types they were saved with, as gob
+// gives them back. A session holding anything else, a struct of your
+// own say, is gob-encoded whole, and then gob's rule applies: every type
+// inside must be registered with gob.Register, time.Time included.
+//
+// It reads what GobSerializer wrote, so an app switches to it with
+// sessions already stored; app servers still on GobSerializer cannot
+// read what it writes, so switch every server of a deployment together.
+type CompactSerializer struct{}
+
+// Serialize encodes session.Values compactly, or with gob when a key or
+// value has a type the compact form does not cover.
+func (CompactSerializer) Serialize(session *sessions.Session) ([]byte,
+	error) {
+	if data, ok := valuecodec.EncodeMap(session.Values); ok {
+		return data, nil
+	}
+	return GobSerializer{}.Serialize(session)
+}
+
+// Deserialize decodes data written by Serialize or by GobSerializer into
+// session.Values.
+func (CompactSerializer) Deserialize(data []byte,
+	session *sessions.Session) error {
+	if !valuecodec.IsCompact(data) {
+		return GobSerializer{}.Deserialize(data, session)
+	}
+	if err := valuecodec.DecodeMap(data, session.Values); err != nil {
 		return fmt.Errorf("mcsession: decode session %q: %w",
 			session.Name(), err)
 	}

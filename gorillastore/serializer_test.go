@@ -1,6 +1,8 @@
 package gorillastore
 
 import (
+	"bytes"
+	"encoding/gob"
 	"reflect"
 	"strings"
 	"testing"
@@ -33,6 +35,12 @@ func TestSerializersRoundTrip(t *testing.T) {
 		{GobSerializer{}, map[any]any{}, map[any]any{}},
 		{GobSerializer{}, map[any]any{"n": 1, 2: []byte("x")},
 			map[any]any{"n": 1, 2: []byte("x")}},
+		{CompactSerializer{}, map[any]any{}, map[any]any{}},
+		{CompactSerializer{}, map[any]any{"n": 1, 2: []byte("x"),
+			"_flash": []any{"hi"}},
+			map[any]any{"n": 1, 2: []byte("x"), "_flash": []any{"hi"}}},
+		{CompactSerializer{}, map[any]any{"own": own{A: 1}},
+			map[any]any{"own": own{A: 1}}},
 		{JSONSerializer{}, map[any]any{}, map[any]any{}},
 		{JSONSerializer{}, map[any]any{"n": 1, "s": "x", "b": true},
 			map[any]any{"n": 1.0, "s": "x", "b": true}},
@@ -45,6 +53,37 @@ func TestSerializersRoundTrip(t *testing.T) {
 			t.Errorf("%T round trip of %v = %v, %v; want %v", tt.sz,
 				tt.in, got, err, tt.want)
 		}
+	}
+}
+
+// own is a type of the app's own, which CompactSerializer leaves to gob.
+type own struct{ A int }
+
+func init() { gob.Register(own{}) }
+
+// CompactSerializer reads sessions that GobSerializer wrote, so that an
+// app switches serializers without logging its users out, and writes gob
+// itself for a session holding a type it does not cover.
+func TestCompactSerializerReadsGob(t *testing.T) {
+	t.Parallel()
+	values := map[any]any{"user": "ann", "n": 3, "own": own{A: 2}}
+	in := sessions.NewSession(nil, "s")
+	in.Values = values
+	data, err := GobSerializer{}.Serialize(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	out := sessions.NewSession(nil, "s")
+	if err := (CompactSerializer{}).Deserialize(data, out); err != nil ||
+		!reflect.DeepEqual(out.Values, values) {
+		t.Errorf("read gob as %v, %v; want %v", out.Values, err, values)
+	}
+
+	compact, err := CompactSerializer{}.Serialize(in)
+	if err != nil || !bytes.Equal(compact[:1], data[:1]) {
+		t.Errorf("session with an own type encoded as %q, %v; want gob",
+			compact, err)
 	}
 }
 
@@ -75,6 +114,8 @@ func TestSerializersRejectOthersData(t *testing.T) {
 	}{
 		{JSONSerializer{}, GobSerializer{}},
 		{GobSerializer{}, JSONSerializer{}},
+		{CompactSerializer{}, JSONSerializer{}},
+		{CompactSerializer{}, GobSerializer{}},
 	}
 	for _, tt := range tests {
 		in := sessions.NewSession(nil, "s")

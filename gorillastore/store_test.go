@@ -734,12 +734,13 @@ func TestRegistrySavesNamedSessions(t *testing.T) {
 	}
 }
 
-// Flashes survive a round trip through Memcached with either serializer.
+// Flashes survive a round trip through Memcached with every serializer.
 func TestFlashes(t *testing.T) {
 	t.Parallel()
 	nodes := testutil.StartCluster(t, 1)
 
-	for _, sz := range []Serializer{GobSerializer{}, JSONSerializer{}} {
+	for _, sz := range []Serializer{GobSerializer{}, JSONSerializer{},
+		CompactSerializer{}} {
 		store := newStore(t, nodes, nil)
 		store.Serializer = sz
 		_, c := save(t, store, nil, func(s *sessions.Session) {
