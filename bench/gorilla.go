@@ -116,21 +116,29 @@ func newValue(size int) []byte {
 // node, three nodes, and three nodes with two replicas, and the stores
 // a gorilla app would pick instead.
 func gorillaTargets(env *environment) []*target {
-	ours := func(name string, servers []string, replicas int) *target {
+	ours := func(name string, servers []string, replicas int,
+		sz gorillastore.Serializer) *target {
+		_, compact := sz.(gorillastore.CompactSerializer)
 		return &target{name: name, side: sideGorilla, ours: true,
+			compact: compact,
 			open: func() (any, func(), error) {
 				s, err := gorillastore.NewStore(gorillastore.Config{
 					Servers: servers, Replicas: replicas}, cookieKey)
 				if err != nil {
 					return nil, nil, err
 				}
+				s.Serializer = sz
 				return s, func() { s.Close() }, nil
 			}}
 	}
+	gob, compact := gorillastore.GobSerializer{},
+		gorillastore.CompactSerializer{}
 	return []*target{
-		ours("gorillastore, 1 node", env.memcached[:1], 1),
-		ours("gorillastore, 3 nodes", env.memcached, 1),
-		ours("gorillastore, 3 nodes, Replicas 2", env.memcached, 2),
+		ours("gorillastore, 1 node", env.memcached[:1], 1, gob),
+		ours("gorillastore, 1 node, CompactSerializer", env.memcached[:1],
+			1, compact),
+		ours("gorillastore, 3 nodes", env.memcached, 1, gob),
+		ours("gorillastore, 3 nodes, Replicas 2", env.memcached, 2, gob),
 		{name: "sessions.CookieStore", side: sideGorilla,
 			open: func() (any, func(), error) {
 				return sessions.NewCookieStore(cookieKey), func() {}, nil
@@ -145,11 +153,16 @@ func gorillaTargets(env *environment) []*target {
 			open: openFilesystemStore},
 		{name: "redistore (NewRediStore)", side: sideGorilla, redis: true,
 			open: func() (any, func(), error) {
-				return openRediStore(env.redis, true)
+				return openRediStore(env.redis, true, nil)
 			}},
 		{name: "redistore (pool, no PING)", side: sideGorilla, redis: true,
 			open: func() (any, func(), error) {
-				return openRediStore(env.redis, false)
+				return openRediStore(env.redis, false, nil)
+			}},
+		{name: "redistore (pool, no PING), CompactSerializer",
+			side: sideGorilla, redis: true, compact: true,
+			open: func() (any, func(), error) {
+				return openRediStore(env.redis, false, compact)
 			}},
 	}
 }
@@ -170,8 +183,10 @@ func openFilesystemStore() (any, func(), error) {
 // without its default limit of 4096 bytes per session. With ping, it is
 // made as the package's README shows, by NewRediStore, whose pool
 // PINGs every connection it hands out; without, over a pool that does
-// not, which saves a round trip per load and per save.
-func openRediStore(addr string, ping bool) (any, func(), error) {
+// not, which saves a round trip per load and per save. A serializer
+// other than nil replaces its default, gob.
+func openRediStore(addr string, ping bool,
+	sz redistore.SessionSerializer) (any, func(), error) {
 	const size = 64 // idle connections, one per client at concurrency 64
 	var (
 		s   *redistore.RediStore
@@ -188,6 +203,9 @@ func openRediStore(addr string, ping bool) (any, func(), error) {
 		return nil, nil, fmt.Errorf("redistore: %w", err)
 	}
 	s.SetMaxLength(0)
+	if sz != nil {
+		s.SetSerializer(sz)
+	}
 	return s, func() { s.Close() }, nil
 }
 

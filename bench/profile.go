@@ -18,14 +18,14 @@ import (
 // CPU profiler: the floor, our single-node stores and the Redis peers.
 func cpuProfiled(t *target) bool {
 	return t.side == sideFloor || t.redis && !strings.Contains(t.name,
-		"NewRediStore") || t.ours && strings.HasSuffix(t.name, ", 1 node")
+		"NewRediStore") || t.ours && strings.Contains(t.name, ", 1 node")
 }
 
 // allocProfiled reports whether the allocations of t are accounted for:
 // the floor and our single-node stores.
 func allocProfiled(t *target) bool {
 	return t.side == sideFloor ||
-		t.ours && strings.HasSuffix(t.name, ", 1 node")
+		t.ours && strings.Contains(t.name, ", 1 node")
 }
 
 // cpuProfile is a CPU profile of one target's headline cell.

@@ -140,8 +140,9 @@ func (rep *report) headline() string {
 
 const legend = "Each figure is followed by its ratio to the floor's " +
 	"and to the best peer's on the same side: the best in that figure " +
-	"among the stores that are not ours and that every app server " +
-	"behind a load balancer can share. The stores marked † keep " +
+	"among the stores that are not ours, that encode values as it " +
+	"does (with gob, or with mcsession's compact encoding), and that " +
+	"every app server behind a load balancer can share. The stores marked † keep " +
 	"sessions on one machine (in its memory, or in its files), so they " +
 	"are shown but not taken as the best peer. For req/s higher is " +
 	"better, and ± is the standard error estimated from the spread of " +
@@ -187,7 +188,7 @@ func (rep *report) writeTargets(b *bytes.Buffer) {
 	c := cell{headSize, headConc}
 	floor := rep.find(c, func(t *target) bool { return t.side == sideFloor })
 	for _, r := range rep.cells[c] {
-		if !r.t.ours || !strings.HasSuffix(r.t.name, ", 1 node") {
+		if !r.t.ours || !strings.Contains(r.t.name, ", 1 node") {
 			continue
 		}
 		if r.res.unavailable != "" || floor.res.requestsPerS == 0 {
@@ -200,7 +201,8 @@ func (rep *report) writeTargets(b *bytes.Buffer) {
 			r.t.name, count(r.res.requestsPerS), ratio,
 			count(floor.res.requestsPerS), verdict(ratio, 0.8))
 		for _, p := range rep.cells[c] {
-			if p.t.side != r.t.side || !p.t.redis {
+			if p.t.side != r.t.side || !p.t.redis ||
+				p.t.compact != r.t.compact {
 				continue
 			}
 			fmt.Fprintf(b, "  - against %s (%s req/s): %s\n", p.t.name,
@@ -281,7 +283,8 @@ func (rep *report) writeCell(b *bytes.Buffer, c cell, heading string) {
 				rows = append(rows, r)
 			}
 		}
-		best := bestPeer(rows)
+		best := map[bool][]float64{false: bestPeer(rows, false),
+			true: bestPeer(rows, true)}
 
 		fmt.Fprintf(b, "| %s store |", side)
 		for _, f := range figures {
@@ -290,18 +293,20 @@ func (rep *report) writeCell(b *bytes.Buffer, c cell, heading string) {
 		fmt.Fprintf(b, " %s |\n| --- |%s\n", cpuHead,
 			strings.Repeat(" ---: |", len(figures)+1))
 		for _, r := range append([]row{floor}, rows...) {
-			writeRow(b, r, floor.res, best)
+			writeRow(b, r, floor.res, best[r.t.compact])
 		}
 		fmt.Fprintf(b, "\nBy req/s: %s.\n\n", ranking(rep.ranked(c, side)))
 	}
 }
 
-// bestPeer returns the best figure of the peers in rows, by figure.
-func bestPeer(rows []row) []float64 {
+// bestPeer returns the best figure of the peers in rows that use the
+// compact encoding, or gob, as compact says, by figure.
+func bestPeer(rows []row, compact bool) []float64 {
 	best := make([]float64, len(figures))
 	for i, f := range figures {
 		for _, r := range rows {
-			if !r.t.peer() || r.t.local || r.res.unavailable != "" {
+			if !r.t.peer() || r.t.local || r.res.unavailable != "" ||
+				r.t.compact != compact {
 				continue
 			}
 			v := f.value(r.res)

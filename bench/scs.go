@@ -63,44 +63,57 @@ func (c *scsClient) request() error {
 // three nodes, and three nodes with two replicas, and the stores an scs
 // app would pick instead.
 func scsTargets(env *environment) []*target {
-	ours := func(name string, servers []string, replicas int) *target {
+	ours := func(name string, servers []string, replicas int,
+		codec scs.Codec) *target {
+		_, compact := codec.(scsstore.CompactCodec)
 		return &target{name: name, side: sideSCS, ours: true,
+			compact: compact,
 			open: func() (any, func(), error) {
 				s, err := scsstore.NewStore(scsstore.Config{
 					Servers: servers, Replicas: replicas})
 				if err != nil {
 					return nil, nil, err
 				}
-				return manager(s), func() { s.Close() }, nil
+				return manager(s, codec), func() { s.Close() }, nil
 			}}
 	}
-	return []*target{
-		ours("scsstore, 1 node", env.memcached[:1], 1),
-		ours("scsstore, 3 nodes", env.memcached, 1),
-		ours("scsstore, 3 nodes, Replicas 2", env.memcached, 2),
-		{name: "redisstore (redigo)", side: sideSCS, redis: true,
+	redigo := func(name string, codec scs.Codec) *target {
+		_, compact := codec.(scsstore.CompactCodec)
+		return &target{name: name, side: sideSCS, redis: true,
+			compact: compact,
 			open: func() (any, func(), error) {
 				pool := newRedigoPool(env.redis, 64)
-				return manager(redisstore.New(pool)),
+				return manager(redisstore.New(pool), codec),
 					func() { pool.Close() }, nil
-			}},
+			}}
+	}
+	gob, compact := scs.GobCodec{}, scsstore.CompactCodec{}
+	return []*target{
+		ours("scsstore, 1 node", env.memcached[:1], 1, gob),
+		ours("scsstore, 1 node, CompactCodec", env.memcached[:1], 1, compact),
+		ours("scsstore, 3 nodes", env.memcached, 1, gob),
+		ours("scsstore, 3 nodes, Replicas 2", env.memcached, 2, gob),
+		redigo("redisstore (redigo)", gob),
+		redigo("redisstore (redigo), CompactCodec", compact),
 		{name: "goredisstore (go-redis)", side: sideSCS, redis: true,
 			open: func() (any, func(), error) {
 				rc := goredis.NewClient(&goredis.Options{Addr: env.redis})
-				return manager(goredisstore.New(rc)),
+				return manager(goredisstore.New(rc), gob),
 					func() { rc.Close() }, nil
 			}},
 		{name: "memstore (in process)", side: sideSCS, local: true,
 			open: func() (any, func(), error) {
 				ms := memstore.NewWithCleanupInterval(0)
-				return manager(ms), func() {}, nil
+				return manager(ms, gob), func() {}, nil
 			}},
 	}
 }
 
-// manager returns a SessionManager with scs's defaults over store.
-func manager(store scs.Store) *scs.SessionManager {
+// manager returns a SessionManager with scs's defaults over store,
+// but for its codec.
+func manager(store scs.Store, codec scs.Codec) *scs.SessionManager {
 	sm := scs.New()
 	sm.Store = store
+	sm.Codec = codec
 	return sm
 }

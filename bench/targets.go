@@ -87,6 +87,11 @@ type target struct {
 	redis bool // backed by the Redis server
 	local bool // keeps sessions on one machine, not shared by app servers
 
+	// compact is set for the stores that encode values with mcsession's
+	// compact encoding instead of gob. The targets compare each of ours
+	// with the peers that encode alike.
+	compact bool
+
 	// open returns the store, ready for clients (a sessions.Store, an
 	// *scs.SessionManager or a *memcache.Client), and a function that
 	// releases it.
