@@ -20,7 +20,8 @@ func FuzzCookie(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	valid, err := securecookie.EncodeMulti("s", "an-id", store.Codecs...)
+	valid, err := securecookie.EncodeMulti("s", []byte("an-id"),
+		store.Codecs...)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -52,6 +52,11 @@ type NodeError = cluster.NodeError
 // idLen is the number of random bytes in a session ID.
 const idLen = 32
 
+// errBadID is the error for a cookie that decodes, signed with one of
+// the store's keys, but holds no session ID: a cookie of the same name
+// set by another store, sessions.CookieStore say, with the same key.
+var errBadID = errors.New("mcsession: cookie holds no session ID")
+
 var _ sessions.Store = (*Store)(nil)
 
 // Store keeps gorilla sessions in Memcached. The cookie holds only the
@@ -125,7 +130,9 @@ func NewStore(cfg Config, keyPairs ...[]byte) (*Store, error) {
 }
 
 // codecsFromPairs builds the codecs for keyPairs and checks that each of
-// them can encode a cookie.
+// them can encode a cookie. They put the ID's bytes in the cookie as
+// they are, not gob-encoded as securecookie does by default, which
+// would cost a fresh gob encoder and decoder per request.
 func codecsFromPairs(keyPairs [][]byte) ([]securecookie.Codec, error) {
 	if len(keyPairs) == 0 {
 		return nil, errors.New("mcsession: no cookie key pairs given")
@@ -133,7 +140,8 @@ func codecsFromPairs(keyPairs [][]byte) ([]securecookie.Codec, error) {
 
 	codecs := securecookie.CodecsFromPairs(keyPairs...)
 	for i, c := range codecs {
-		if _, err := c.Encode("mcsession", "probe"); err != nil {
+		c.(*securecookie.SecureCookie).SetSerializer(securecookie.NopEncoder{})
+		if _, err := c.Encode("mcsession", []byte("probe")); err != nil {
 			return nil, fmt.Errorf("mcsession: cookie key pair %d: %w",
 				i+1, err)
 		}
@@ -176,19 +184,23 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session,
 }
 
 // cookieID returns the session ID in r's cookie called name: "" without
-// such a cookie, and securecookie's error for one that does not decode.
+// such a cookie, securecookie's error for one that does not decode, and
+// errBadID for one that holds something else.
 func (s *Store) cookieID(r *http.Request, name string) (string, error) {
 	c, err := r.Cookie(name)
 	if err != nil {
 		return "", nil
 	}
 
-	var id string
+	var id []byte
 	err = securecookie.DecodeMulti(name, c.Value, &id, s.Codecs...)
 	if err != nil {
 		return "", err
 	}
-	return id, nil
+	if !cluster.ValidID(string(id)) {
+		return "", errBadID
+	}
+	return string(id), nil
 }
 
 // load fills the new session with what is stored for id, and gives it
@@ -239,7 +251,12 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter,
 	if id == "" {
 		id = newID()
 	}
-	encoded, err := securecookie.EncodeMulti(session.Name(), id, s.Codecs...)
+	if !cluster.ValidID(id) {
+		return fmt.Errorf("mcsession: session ID %q: want 1 to %d bytes, "+
+			"no spaces or control bytes", id, cluster.MaxID)
+	}
+	encoded, err := securecookie.EncodeMulti(session.Name(), []byte(id),
+		s.Codecs...)
 	if err != nil {
 		return err
 	}

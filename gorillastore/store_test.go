@@ -407,8 +407,8 @@ func TestBadCookieIsNotLookedUp(t *testing.T) {
 		{"retired key", old.Value},
 		{"garbage", "not-a-cookie"},
 		{"empty", ""},
-		{"other name", mustEncode(t, store, "other", "some-id")},
-		{"not a string", mustEncode(t, store, "s", 42)},
+		{"other name", mustEncode(t, store, "other", []byte("some-id"))},
+		{"not an ID", mustEncode(t, store, "s", []byte("two\nlines"))},
 		{"from CookieStore", cookieStoreValue(t)},
 	}
 	for _, tt := range tests {
@@ -907,6 +907,26 @@ func BenchmarkGetSave(b *testing.B) {
 		session.Values["n"] = i
 		if err := session.Save(r, httptest.NewRecorder()); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// An ID set by the app that a cookie could not bring back is refused by
+// Save, before anything is stored.
+func TestSaveRefusesUnusableID(t *testing.T) {
+	t.Parallel()
+	store := newStore(t, testutil.StartCluster(t, 1), nil)
+
+	for _, id := range []string{"two words", "line\n", strings.Repeat("x",
+		251)} {
+		r := request()
+		session, _ := store.New(r, "s")
+		session.ID = id
+		w := httptest.NewRecorder()
+		if err := store.Save(r, w, session); err == nil ||
+			len(w.Result().Cookies()) != 0 {
+			t.Errorf("Save with ID %.20q: err %v, cookies %v; want an "+
+				"error and none", id, err, w.Result().Cookies())
 		}
 	}
 }

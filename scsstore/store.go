@@ -44,10 +44,6 @@ type NodeError = cluster.NodeError
 var errBadToken = errors.New("mcsession: token cannot name a session: " +
 	"empty, over 250 bytes, or holding spaces or control bytes")
 
-// maxToken is the longest token the store accepts, the longest key
-// Memcached itself would accept.
-const maxToken = 250
-
 // Store is an scs session store over a Memcached cluster. It implements
 // scs.Store and scs.CtxStore, but not scs.IterableStore (see the package
 // documentation). It is safe for concurrent use.
@@ -155,17 +151,7 @@ func (s *Store) DeleteCtx(ctx context.Context, token string) error {
 // validToken reports whether token could be a Memcached key: 1 to 250
 // bytes, none of them a space, a control byte or DEL. Tokens made by scs,
 // 43 bytes of URL-safe base64 whether hashed or not, always are.
-func validToken(token string) bool {
-	if token == "" || len(token) > maxToken {
-		return false
-	}
-	for i := 0; i < len(token); i++ {
-		if token[i] <= ' ' || token[i] == 0x7f {
-			return false
-		}
-	}
-	return true
-}
+func validToken(token string) bool { return cluster.ValidID(token) }
 
 // Nodes returns the addresses of the nodes that the session token is
 // written to now, its primary first: the first Config.Replicas live nodes
