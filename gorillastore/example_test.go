@@ -91,7 +91,7 @@ func ExampleNewStore() {
 	}
 	defer store.Close()
 
-	store.Serializer = gorillastore.JSONSerializer{}
+	store.Serializer = gorillastore.CompactSerializer{}
 	store.Options.HttpOnly = true
 	store.MaxAge(7 * 24 * 60 * 60)
 }

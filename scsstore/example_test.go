@@ -48,3 +48,17 @@ func ExampleNewStore() {
 	sessionManager := scs.New()
 	sessionManager.Store = store
 }
+
+// CompactCodec replaces scs's gob codec on the session manager, beside
+// the store: the values keep their types, at a fraction of gob's cost.
+func ExampleCompactCodec() {
+	sessionManager := scs.New()
+	sessionManager.Store = scsstore.New("10.0.0.1:11211", "10.0.0.2:11211")
+	sessionManager.Codec = scsstore.CompactCodec{}
+
+	data, _ := sessionManager.Codec.Encode(time.Now().Add(time.Hour),
+		map[string]any{"user_id": int64(42), "cart": []string{"tea"}})
+	_, values, _ := sessionManager.Codec.Decode(data)
+	fmt.Printf("%T %v\n", values["user_id"], values["cart"])
+	// Output: int64 [tea]
+}
