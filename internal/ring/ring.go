@@ -101,10 +101,20 @@ func int64Sign(d int64) int {
 	return 0
 }
 
+// maxKeyLen is memcached's limit on the length of a key.
+const maxKeyLen = 250
+
 // Hash returns the ring hash of key: the first four bytes of its MD5
-// digest, read little-endian.
+// digest, read little-endian. It allocates nothing for a key that
+// memcached accepts, which is at most 250 bytes.
 func Hash(key string) uint32 {
-	sum := md5.Sum([]byte(key))
+	var sum [md5.Size]byte
+	if len(key) <= maxKeyLen {
+		var buf [maxKeyLen]byte
+		sum = md5.Sum(buf[:copy(buf[:], key)])
+	} else {
+		sum = md5.Sum([]byte(key))
+	}
 	return binary.LittleEndian.Uint32(sum[:4])
 }
 

@@ -2,6 +2,8 @@ package ring
 
 import (
 	"bufio"
+	"crypto/md5"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -144,6 +146,25 @@ func TestSuccessors(t *testing.T) {
 	}
 	if got := New(nil).Successors(nil, h, 1, nil); len(got) != 0 {
 		t.Errorf("empty ring gave %v; want none", got)
+	}
+}
+
+func TestHashOfAnyLength(t *testing.T) {
+	for _, n := range []int{0, 1, maxKeyLen, maxKeyLen + 1, 4096} {
+		key := strings.Repeat("k", n)
+		sum := md5.Sum([]byte(key))
+		want := binary.LittleEndian.Uint32(sum[:])
+		if got := Hash(key); got != want {
+			t.Errorf("Hash of %d bytes = %d; want %d", n, got, want)
+		}
+	}
+}
+
+func TestHashOfMemcachedKeyAllocatesNothing(t *testing.T) {
+	key := strings.Repeat("k", maxKeyLen)
+	if n := testing.AllocsPerRun(100, func() { Hash(key) }); n != 0 {
+		t.Errorf("Hash of a %d-byte key: %v allocations; want 0",
+			len(key), n)
 	}
 }
 
