@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -149,6 +151,28 @@ func TestShortExpiryStoresNothing(t *testing.T) {
 			t.Fatalf("Set with TTL %v: %v", ttl, err)
 		}
 		wantMissing(t, c, "s")
+	}
+}
+
+// TestKeyIsPrefixAndHashedID pins the key of stored sessions, and that
+// building it allocates only the key. It is not parallel, for
+// AllocsPerRun.
+func TestKeyIsPrefixAndHashedID(t *testing.T) {
+	c, err := New(Config{Servers: []string{"a:1"}, Prefix: "p:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 43, shortID, shortID + 1, 300} {
+		id := strings.Repeat("i", n)
+		sum := sha256.Sum256([]byte(id))
+		want := "p:" + base64.RawURLEncoding.EncodeToString(sum[:])
+		if got := c.Key(id); got != want {
+			t.Errorf("Key(%d bytes) = %q; want %q", n, got, want)
+		}
+		a := testing.AllocsPerRun(10, func() { c.Key(id) })
+		if n <= shortID && a != 1 {
+			t.Errorf("Key(%d bytes): %v allocations; want 1", n, a)
+		}
 	}
 }
 
