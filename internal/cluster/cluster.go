@@ -73,9 +73,14 @@ func (c *Cluster) Replicas(id string) []string {
 
 // live appends to dst the first Replicas live nodes for key.
 func (c *Cluster) live(key string, dst []*node) []*node {
+	return c.liveAt(ring.Hash(key), dst)
+}
+
+// liveAt is live for a key whose ring hash is hash.
+func (c *Cluster) liveAt(hash uint32, dst []*node) []*node {
 	var buf [8]int
-	for _, i := range c.ring.Successors(buf[:0], ring.Hash(key),
-		c.cfg.Replicas, c.skip) {
+	for _, i := range c.ring.Successors(buf[:0], hash, c.cfg.Replicas,
+		c.skip) {
 		dst = append(dst, c.nodes[i])
 	}
 	return dst

@@ -119,7 +119,8 @@ func (c *Cluster) abandonHandOff(n *node, left map[string]uint64,
 func (c *Cluster) catchUp(ctx context.Context, n *node, key string,
 	version uint64) error {
 	nodes := append(c.live(key, nil), n)
-	reps := c.fetch(ctx, key, nodes)
+	var one [1]replica
+	reps := c.fetch(ctx, key, nodes, &one)
 	mine := reps[len(reps)-1]
 	if errors.Is(mine.err, ErrUnavailable) {
 		return mine.err

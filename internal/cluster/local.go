@@ -95,7 +95,8 @@ func (c *Cluster) writeBackHeld(ctx context.Context) {
 	for _, key := range c.local.Keys() {
 		nodes := c.live(key, nil)
 		if len(nodes) > 0 {
-			c.fromHeld(ctx, key, c.fetch(ctx, key, nodes))
+			var one [1]replica
+			c.fromHeld(ctx, key, c.fetch(ctx, key, nodes, &one))
 		}
 	}
 }

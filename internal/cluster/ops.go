@@ -8,6 +8,7 @@ import (
 	"github.com/bradfitz/gomemcache/memcache"
 
 	"github.com/mcsession/mcsession/internal/envelope"
+	"github.com/mcsession/mcsession/internal/expiry"
 	"github.com/mcsession/mcsession/internal/ring"
 )
 
@@ -23,30 +24,44 @@ type replica struct {
 	err  error // a failure, or ErrCorrupt for an item that does not decode
 }
 
-// fetch reads key from every node concurrently.
-func (c *Cluster) fetch(ctx context.Context, key string,
-	nodes []*node) []replica {
+// fetch reads key from every node, concurrently when there are several,
+// and returns what each holds, in the order of nodes. A single node is
+// asked on the caller's goroutine and its answer kept in one, so that a
+// read with Replicas 1 allocates nothing here.
+func (c *Cluster) fetch(ctx context.Context, key string, nodes []*node,
+	one *[1]replica) []replica {
+	if len(nodes) == 1 {
+		one[0] = c.fetchOne(ctx, key, nodes[0])
+		return one[:]
+	}
+
 	reps := make([]replica, len(nodes))
-	each(nodes, func(i int, n *node) {
-		r := &reps[i]
-		r.node = n
-		r.err = n.do(ctx, "get", func(mc *memcache.Client) error {
-			var err error
-			r.item, err = mc.Get(key)
-			return err
-		})
-		if r.item == nil || r.err != nil {
-			return
-		}
-		var err error
-		if r.env, err = c.decode(key, r.item.Value); err != nil {
-			r.err = &NodeError{Addr: n.addr.address, Op: "get",
-				Kind: ErrCorrupt}
-		} else if expired(r.env) {
-			r.item, r.env = nil, envelope.Envelope{}
-		}
-	})
+	each(nodes, func(i int, n *node) { reps[i] = c.fetchOne(ctx, key, n) })
 	return reps
+}
+
+// fetchOne reads key from n. An item that does not decode is ErrCorrupt,
+// and one whose session has expired is a miss.
+func (c *Cluster) fetchOne(ctx context.Context, key string,
+	n *node) replica {
+	r := replica{node: n}
+	r.err = n.do(ctx, "get", func(mc *memcache.Client) error {
+		var err error
+		r.item, err = mc.Get(key)
+		return err
+	})
+	if r.item == nil || r.err != nil {
+		return r
+	}
+
+	var err error
+	if r.env, err = c.decode(key, r.item.Value); err != nil {
+		r.err = &NodeError{Addr: n.addr.address, Op: "get",
+			Kind: ErrCorrupt}
+	} else if expired(r.env) {
+		r.item, r.env = nil, envelope.Envelope{}
+	}
+	return r
 }
 
 // expired reports whether env's session has ended although Memcached
@@ -84,9 +99,10 @@ func (c *Cluster) Get(ctx context.Context, id string) (value []byte,
 	found bool, err error) {
 	key := c.Key(id)
 	nodes := c.live(key, make([]*node, 0, c.cfg.Replicas))
+	var one [1]replica
 	var reps []replica
 	if len(nodes) > 0 {
-		reps = c.fetch(ctx, key, nodes)
+		reps = c.fetch(ctx, key, nodes, &one)
 	}
 	if value, found, ok := c.fromHeld(ctx, key, reps); ok {
 		return value, found, nil
@@ -170,12 +186,12 @@ func (c *Cluster) repairOne(ctx context.Context, key string,
 // and the stored session is left as it was.
 func (c *Cluster) Set(ctx context.Context, id string, value []byte,
 	expiresAt time.Time) error {
-	exp, ok := exptime(expiresAt)
+	now := time.Now()
+	exp, ok := expiry.Exptime(expiresAt, now)
 	if !ok {
 		return c.Delete(ctx, id)
 	}
 
-	now := time.Now()
 	env := envelope.Envelope{Kind: envelope.Live,
 		Version: c.nextVersion(now), ExpiresAt: expiresAt, Payload: value}
 	key := c.Key(id)
@@ -231,7 +247,8 @@ func (c *Cluster) tombstone(ctx context.Context, key string) envelope.Envelope {
 		return tomb
 	}
 
-	reps := c.fetch(ctx, key, c.live(key, nil))
+	var one [1]replica
+	reps := c.fetch(ctx, key, c.live(key, nil), &one)
 	if newest(reps) < 0 {
 		return tomb
 	}
@@ -252,15 +269,11 @@ func (c *Cluster) tombstone(ctx context.Context, key string) envelope.Envelope {
 // node took it, and with needHome only when that node is a home node.
 func (c *Cluster) write(ctx context.Context, op, key string, value []byte,
 	exp int32, version uint64, needHome bool) error {
+	hash := ring.Hash(key)
 	var buf [8]int
-	homes := c.ring.Successors(buf[:0], ring.Hash(key), c.cfg.Replicas, nil)
-	nodes := c.live(key, make([]*node, 0, c.cfg.Replicas+1))
-	for _, i := range homes {
-		if n := c.nodes[i]; !n.live() {
-			n.addHint(key, version)
-			nodes = append(nodes, n)
-		}
-	}
+	homes := c.ring.Successors(buf[:0], hash, c.cfg.Replicas, nil)
+	nodes := c.targets(key, hash, version, homes,
+		make([]*node, 0, c.cfg.Replicas+1))
 	if len(nodes) == 0 {
 		return c.noNodes(op)
 	}
@@ -268,16 +281,13 @@ func (c *Cluster) write(ctx context.Context, op, key string, value []byte,
 		return err
 	}
 
-	errs := make([]error, len(nodes))
-	each(nodes, func(i int, n *node) {
-		errs[i] = n.do(ctx, op, func(mc *memcache.Client) error {
-			if value == nil {
-				return mc.Delete(key)
-			}
-			return mc.Set(&memcache.Item{Key: key, Value: value,
-				Expiration: exp})
-		})
-	})
+	var one [1]error
+	errs := one[:]
+	if len(nodes) == 1 {
+		one[0] = nodes[0].store(ctx, op, key, value, exp)
+	} else {
+		errs = storeEach(ctx, op, key, value, exp, nodes)
+	}
 
 	for i, err := range errs {
 		if err == nil && (!needHome || c.isHome(homes, nodes[i])) {
@@ -290,6 +300,62 @@ func (c *Cluster) write(ctx context.Context, op, key string, value []byte,
 		}
 	}
 	return c.noNodes(op)
+}
+
+// targets appends to dst the nodes a write of key at version goes to:
+// its live replicas in ring order, then its home nodes that are out of
+// the ring, each of which gets a hint. hash is the ring hash of key and
+// homes are its home nodes. When every home node is live they are the
+// live replicas, and the ring is not walked again.
+func (c *Cluster) targets(key string, hash uint32, version uint64,
+	homes []int, dst []*node) []*node {
+	if c.allLive(homes) {
+		for _, i := range homes {
+			dst = append(dst, c.nodes[i])
+		}
+		return dst
+	}
+
+	dst = c.liveAt(hash, dst)
+	for _, i := range homes {
+		if n := c.nodes[i]; !n.live() {
+			n.addHint(key, version)
+			dst = append(dst, n)
+		}
+	}
+	return dst
+}
+
+func (c *Cluster) allLive(servers []int) bool {
+	for _, i := range servers {
+		if !c.nodes[i].live() {
+			return false
+		}
+	}
+	return true
+}
+
+// store sends a set of value to n, or a delete when value is nil.
+func (n *node) store(ctx context.Context, op, key string, value []byte,
+	exp int32) error {
+	return n.do(ctx, op, func(mc *memcache.Client) error {
+		if value == nil {
+			return mc.Delete(key)
+		}
+		return mc.Set(&memcache.Item{Key: key, Value: value,
+			Expiration: exp})
+	})
+}
+
+// storeEach is store on every node, concurrently, and returns their
+// errors in the order of nodes.
+func storeEach(ctx context.Context, op, key string, value []byte,
+	exp int32, nodes []*node) []error {
+	errs := make([]error, len(nodes))
+	each(nodes, func(i int, n *node) {
+		errs[i] = n.store(ctx, op, key, value, exp)
+	})
+	return errs
 }
 
 func (c *Cluster) isHome(homes []int, n *node) bool {
