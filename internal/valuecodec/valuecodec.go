@@ -161,11 +161,12 @@ func DecodeDeadline(data []byte) (time.Time, map[string]any, error) {
 }
 
 // open returns a reader past data's format byte, which must be format.
-func open(data []byte, format byte) (*reader, error) {
+func open(data []byte, format byte) (reader, error) {
 	if len(data) == 0 || data[0] != format {
-		return nil, fmt.Errorf("%w: not in format %#x", ErrCorrupt, format)
+		return reader{}, fmt.Errorf("%w: not in format %#x", ErrCorrupt,
+			format)
 	}
-	return &reader{b: data[1:]}, nil
+	return reader{b: data[1:]}, nil
 }
 
 func appendValue(dst []byte, v any, depth int) ([]byte, bool) {
