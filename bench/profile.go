@@ -149,6 +149,10 @@ var (
 			"github.com/gomodule/redigo/", "github.com/redis/go-redis/"}},
 	}
 	frameParts = []part{
+		{"mcsession's compact encoding", []string{
+			ownPrefix + "internal/valuecodec.",
+			ownPrefix + "gorillastore.CompactSerializer.",
+			ownPrefix + "scsstore.CompactCodec."}},
 		{"mcsession's cluster layer", []string{ownPrefix + "internal/"}},
 		{"the store's own code", []string{ownPrefix,
 			"github.com/boj/redistore.", "github.com/alexedwards/scs/" +
