@@ -153,7 +153,7 @@ func DecodeDeadline(data []byte) (time.Time, map[string]any, error) {
 	if err != nil {
 		return time.Time{}, nil, err
 	}
-	m, err := r.stringMap(0)
+	m, err := r.stringMap(0) // at depth 0, as EncodeDeadline counts them
 	if err != nil {
 		return time.Time{}, nil, err
 	}
@@ -413,9 +413,9 @@ func (r *reader) value(depth int) (any, error) {
 				maxDepth)
 		}
 		if tag == tagSlice {
-			return r.slice(depth)
+			return r.slice(depth + 1)
 		}
-		return r.stringMap(depth)
+		return r.stringMap(depth + 1)
 	}
 	return nil, fmt.Errorf("%w: unknown tag %d", ErrCorrupt, tag)
 }
@@ -479,6 +479,7 @@ func (r *reader) stringSlice() ([]string, error) {
 	return s, nil
 }
 
+// slice reads a []any whose elements are at depth.
 func (r *reader) slice(depth int) ([]any, error) {
 	n, err := r.count()
 	if err != nil || n == 0 {
@@ -486,13 +487,14 @@ func (r *reader) slice(depth int) ([]any, error) {
 	}
 	s := make([]any, n)
 	for i := range s {
-		if s[i], err = r.value(depth + 1); err != nil {
+		if s[i], err = r.value(depth); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
 }
 
+// stringMap reads a map[string]any whose values are at depth.
 func (r *reader) stringMap(depth int) (map[string]any, error) {
 	n, err := r.count()
 	if err != nil {
@@ -504,7 +506,7 @@ func (r *reader) stringMap(depth int) (map[string]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if m[k], err = r.value(depth + 1); err != nil {
+		if m[k], err = r.value(depth); err != nil {
 			return nil, err
 		}
 	}

@@ -171,6 +171,33 @@ func TestBadDataIsCorrupt(t *testing.T) {
 	}
 }
 
+// Regression: DecodeDeadline counted the session's own map as a level
+// of nesting and EncodeDeadline did not, so an scs session holding a
+// value nested maxDepth deep saved and then failed every load.
+func TestDeadlineReadsValuesAsDeepAsItWrites(t *testing.T) {
+	t.Parallel()
+	var deepest any = "leaf" // maxDepth slices and maps around it
+	for i := range maxDepth {
+		if i%2 == 0 {
+			deepest = []any{deepest}
+		} else {
+			deepest = map[string]any{"k": deepest}
+		}
+	}
+
+	data, ok := EncodeDeadline(time.Now(), map[string]any{"v": deepest})
+	if !ok {
+		t.Fatal("EncodeDeadline refused a value maxDepth deep")
+	}
+	if _, _, err := DecodeDeadline(data); err != nil {
+		t.Errorf("DecodeDeadline of what EncodeDeadline wrote: %v", err)
+	}
+	data = must(EncodeMap(map[any]any{"v": deepest}))
+	if err := DecodeMap(data, map[any]any{}); err != nil {
+		t.Errorf("DecodeMap of what EncodeMap wrote: %v", err)
+	}
+}
+
 func TestIsCompactNeverTakesGob(t *testing.T) {
 	t.Parallel()
 	for _, m := range []map[any]any{{}, covered,
@@ -217,7 +244,8 @@ func FuzzDecodeMap(f *testing.F) {
 	})
 }
 
-// FuzzDecodeDeadline checks that no data makes DecodeDeadline panic.
+// FuzzDecodeDeadline checks that no data makes DecodeDeadline panic, and
+// that what it decodes encodes and decodes to the same values.
 func FuzzDecodeDeadline(f *testing.F) {
 	f.Add(must(EncodeDeadline(time.Now(), map[string]any{"a": []any{1}})))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -225,8 +253,17 @@ func FuzzDecodeDeadline(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, ok := EncodeDeadline(deadline, got); !ok {
+		again, ok := EncodeDeadline(deadline, got)
+		if !ok {
 			t.Fatalf("decoded %s but cannot encode it", show(got))
+		}
+		backDeadline, back, err := DecodeDeadline(again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !backDeadline.Equal(deadline) || show(back) != show(got) {
+			t.Fatalf("%v %s came back as %v %s", deadline, show(got),
+				backDeadline, show(back))
 		}
 	})
 }
