@@ -103,11 +103,12 @@ func DecodeMap(data []byte, m map[any]any) error {
 	if err != nil {
 		return err
 	}
-	n, err := r.count()
+	n, err := r.count(2)
 	if err != nil {
 		return err
 	}
 	for range n {
+		r.owed -= 2
 		k, err := r.key()
 		if err != nil {
 			return err
@@ -309,6 +310,12 @@ func size(v any) int {
 // panic and never allocate more than the data's size calls for.
 type reader struct {
 	b []byte
+
+	// owed is how many of b's bytes the elements still to come of the
+	// slices and maps being read need at least. A count is checked
+	// against what is left after them, so that slices nested in one
+	// another cannot each claim the whole rest of the data.
+	owed int
 }
 
 // done returns ErrCorrupt unless every byte was read.
@@ -319,17 +326,20 @@ func (r *reader) done() error {
 	return nil
 }
 
-// count reads a count of elements, each of which takes at least one
-// byte, so that a count past what the data could hold is refused before
-// anything is allocated for it.
-func (r *reader) count() (int, error) {
+// count reads a count of elements, each of which takes at least per
+// bytes, and adds those bytes to r.owed: a count past what the data
+// could hold is refused before anything is allocated for it. The caller
+// takes per off r.owed as it starts on each element.
+func (r *reader) count(per int) (int, error) {
 	n, err := r.uvarint()
 	if err != nil {
 		return 0, err
 	}
-	if n > uint64(len(r.b)) {
+	free := len(r.b) - r.owed
+	if free < 0 || n > uint64(free/per) {
 		return 0, fmt.Errorf("%w: count %d past the end", ErrCorrupt, n)
 	}
+	r.owed += int(n) * per
 	return int(n), nil
 }
 
@@ -466,12 +476,13 @@ func (r *reader) uint(tag byte) (any, error) {
 }
 
 func (r *reader) stringSlice() ([]string, error) {
-	n, err := r.count()
+	n, err := r.count(1)
 	if err != nil || n == 0 {
 		return nil, err
 	}
 	s := make([]string, n)
 	for i := range s {
+		r.owed--
 		if s[i], err = r.readString(); err != nil {
 			return nil, err
 		}
@@ -481,12 +492,13 @@ func (r *reader) stringSlice() ([]string, error) {
 
 // slice reads a []any whose elements are at depth.
 func (r *reader) slice(depth int) ([]any, error) {
-	n, err := r.count()
+	n, err := r.count(1)
 	if err != nil || n == 0 {
 		return nil, err
 	}
 	s := make([]any, n)
 	for i := range s {
+		r.owed--
 		if s[i], err = r.value(depth); err != nil {
 			return nil, err
 		}
@@ -496,12 +508,13 @@ func (r *reader) slice(depth int) ([]any, error) {
 
 // stringMap reads a map[string]any whose values are at depth.
 func (r *reader) stringMap(depth int) (map[string]any, error) {
-	n, err := r.count()
+	n, err := r.count(2)
 	if err != nil {
 		return nil, err
 	}
 	m := make(map[string]any, n)
 	for range n {
+		r.owed -= 2
 		k, err := r.readString()
 		if err != nil {
 			return nil, err

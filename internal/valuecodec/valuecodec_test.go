@@ -2,10 +2,12 @@ package valuecodec
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/gob"
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -195,6 +197,35 @@ func TestDeadlineReadsValuesAsDeepAsItWrites(t *testing.T) {
 	data = must(EncodeMap(map[any]any{"v": deepest}))
 	if err := DecodeMap(data, map[any]any{}); err != nil {
 		t.Errorf("DecodeMap of what EncodeMap wrote: %v", err)
+	}
+}
+
+// Regression: each slice or map checked its count against all the data
+// left, not against what the slices and maps around it still needed, so
+// maxDepth of them nested could each allocate for the whole rest: a
+// 1 MiB item cost 1.5 GB and six seconds to refuse.
+func TestNestedCountsShareTheData(t *testing.T) {
+	const size = 64 << 10
+	for _, tag := range []byte{tagSlice, tagStringMap} {
+		data := []byte{Map, 1, tagNil}
+		for range maxDepth {
+			data = append(binary.AppendUvarint(append(data, tag), size), 0)
+		}
+		data = append(data, make([]byte, size)...)
+
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		err := DecodeMap(data, map[any]any{})
+		runtime.ReadMemStats(&after)
+
+		if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("tag %d: error %v; want ErrCorrupt", tag, err)
+		}
+		// One level may take all the data: 40 bytes a map entry.
+		if n := after.TotalAlloc - before.TotalAlloc; n > 64*size {
+			t.Errorf("tag %d: %d bytes of data allocated %d", tag,
+				len(data), n)
+		}
 	}
 }
 
