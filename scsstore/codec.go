@@ -1,6 +1,8 @@
 package scsstore
 
 import (
+	"bytes"
+	"encoding/gob"
 	"fmt"
 	"time"
 
@@ -46,20 +48,42 @@ func (CompactCodec) Encode(deadline time.Time,
 // data that makes gob panic. The values are never a nil map, which the
 // session manager's Put would panic on: gob gives one for data without
 // values.
+//
+// Gob data is decoded into a map made beforehand, so that the count of
+// values in it allocates nothing: gob would make a map of that size,
+// gigabytes for a planted item of a few hundred bytes
+// (golang/go#79539). A map type you register with gob.Register can
+// still be made so inside the values, until a Go release fixes gob: with
+// this package's Store, set Config.EncryptionKeys so that no one but
+// your app servers writes sessions.
 func (CompactCodec) Decode(b []byte) (deadline time.Time,
 	values map[string]any, err error) {
 	if valuecodec.IsCompact(b) {
-		return valuecodec.DecodeDeadline(b)
+		deadline, values, err = valuecodec.DecodeDeadline(b)
+	} else {
+		deadline, values, err = decodeGob(b)
 	}
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("mcsession: decode session: %w",
+			err)
+	}
+	return deadline, values, nil
+}
 
+// decodeGob decodes what scs.GobCodec encoded: a struct whose fields gob
+// matches by name.
+func decodeGob(b []byte) (deadline time.Time, values map[string]any,
+	err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("mcsession: decode session: gob: %v", p)
+			err = fmt.Errorf("gob: %v", p)
 		}
 	}()
-	deadline, values, err = scs.GobCodec{}.Decode(b)
-	if err == nil && values == nil {
-		values = map[string]any{}
-	}
-	return deadline, values, err
+
+	aux := struct {
+		Deadline time.Time
+		Values   map[string]any
+	}{Values: map[string]any{}}
+	err = gob.NewDecoder(bytes.NewReader(b)).Decode(&aux)
+	return aux.Deadline, aux.Values, err
 }

@@ -1,13 +1,17 @@
 package scsstore
 
 import (
+	"context"
 	"encoding/gob"
 	"fmt"
 	"reflect"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/alexedwards/scs/v2/memstore"
 )
 
 // withCompactCodec sets CompactCodec on a session manager.
@@ -52,6 +56,93 @@ func TestCompactCodecReadsGob(t *testing.T) {
 			t.Errorf("%s data read as %v, %v, %v; want %v, %v", name,
 				gotDeadline, got, err, deadline, values)
 		}
+	}
+}
+
+// Regression (found by FuzzCompactCodec): gob made the values map as
+// large as the count in the data said, so a planted item of 147 bytes
+// allocated 80 MB here, and one with a larger count killed the process.
+func TestGobValuesCountAllocatesNothing(t *testing.T) {
+	b := []byte("%\x7f\x03\x01\x02\xff0\x00\x01\x02\x01\b00000000\x01" +
+		"\xff\x82\x00\x01\x06Values\x01\xff\x84\x00\x00\x00\x10\xff\x81" +
+		"\x05\x01\x01\x040000\x01\xff0\x00\x00\x00'\xff\x83\x04\x01\x01" +
+		"\x1700000000000000000000000\x01\xff0\x00\x01\f\x01\x10\x00\x000" +
+		"\xff\x80\x01\x0f000000000000000\x01" +
+		"\xfa\x00\x00\x00\x10\x00\x00" + // 1<<20 values
+		"0000000000\xff\x8100000\xff\x8000000")
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, err := CompactCodec{}.Decode(b)
+	runtime.ReadMemStats(&after)
+
+	if err == nil {
+		t.Error("Decode of a truncated map succeeded; want an error")
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("%d bytes of gob allocated %d", len(b), n)
+	}
+}
+
+// Decode errors say where they come from, whichever encoding failed.
+func TestCompactCodecErrorsAreOurs(t *testing.T) {
+	t.Parallel()
+	for _, b := range [][]byte{{0xC2, 1}, {0x03, 0x7f}, {0xC1}} {
+		_, _, err := CompactCodec{}.Decode(b)
+		if err == nil || !strings.HasPrefix(err.Error(),
+			"mcsession: decode session: ") {
+			t.Errorf("Decode(%q) error %v; want one of ours", b, err)
+		}
+	}
+}
+
+// An scs session manager keeps working through CompactCodec when the
+// last value is removed, the token renewed and the session destroyed.
+func TestCompactCodecThroughSessionManager(t *testing.T) {
+	t.Parallel()
+	sm := scs.New()
+	sm.Store = memstore.New()
+	sm.Codec = CompactCodec{}
+	load := func(token string) context.Context {
+		t.Helper()
+		ctx, err := sm.Load(context.Background(), token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ctx
+	}
+	commit := func(ctx context.Context) string {
+		t.Helper()
+		token, _, err := sm.Commit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return token
+	}
+
+	ctx := load("")
+	sm.Put(ctx, "user", "ann")
+	ctx = load(commit(ctx))
+	sm.Remove(ctx, "user")
+	ctx = load(commit(ctx))
+	if keys := sm.Keys(ctx); len(keys) != 0 {
+		t.Errorf("keys after removing the last one: %v", keys)
+	}
+
+	sm.Put(ctx, "n", 1) // a nil values map would panic here
+	if err := sm.RenewToken(ctx); err != nil {
+		t.Fatal(err)
+	}
+	token := commit(ctx)
+	ctx = load(token)
+	if got := sm.PopInt(ctx, "n"); got != 1 {
+		t.Errorf("Pop after RenewToken = %d; want 1", got)
+	}
+	if err := sm.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if keys := sm.Keys(load(token)); len(keys) != 0 {
+		t.Errorf("keys after Destroy: %v", keys)
 	}
 }
 
