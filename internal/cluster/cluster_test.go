@@ -72,7 +72,8 @@ func wantMissing(t *testing.T, c *Cluster, id string) {
 
 func TestConfigDefaultsAndErrors(t *testing.T) {
 	t.Parallel()
-	c, err := New(Config{Servers: []string{"a:1", "b:2"}})
+	c, err := New(Config{Servers: []string{"a:1", "b:2"},
+		Weights: map[string]int{"b:2": 3}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +92,8 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 		{Servers: []string{"a:1"}, Prefix: "has space"},
 		{Servers: []string{"a:1"}, Prefix: strings.Repeat("p", 300)},
 		{Servers: []string{"a:1"}, Timeout: -time.Second},
+		{Servers: []string{"a:1"}, Weights: map[string]int{"a:1": 0}},
+		{Servers: []string{"a:1"}, Weights: map[string]int{"b:1": 2}},
 	}
 	for _, cfg := range bad {
 		if _, err := New(cfg); err == nil {

@@ -151,9 +151,9 @@ func TestConfigRefusesBadSecurity(t *testing.T) {
 		want string
 	}{
 		"short key": {Config{EncryptionKeys: [][]byte{oldKey, []byte("k")}},
-			"EncryptionKeys: key 1 is 1 bytes"},
+			"EncryptionKeys: key 2 is 1 bytes"},
 		"repeated key": {Config{EncryptionKeys: [][]byte{oldKey, oldKey}},
-			"EncryptionKeys: key 1 repeats"},
+			"EncryptionKeys: key 2 repeats"},
 		"user with space": {Config{Username: "a b", Password: "p"},
 			"Username and Password"},
 		"password with newline": {Config{Username: "a", Password: "p\r\n"},

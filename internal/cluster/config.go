@@ -37,6 +37,8 @@ type Config struct {
 
 	// Weights gives a server, by its string in Servers, a share of the
 	// sessions relative to the others. Servers not in the map weigh 1.
+	// A weight below 1, or a server not in Servers, is a configuration
+	// error.
 	Weights map[string]int
 
 	// Replicas is the number of distinct nodes each session is written
@@ -139,6 +141,12 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("mcsession: empty or repeated server %q", s)
 		}
 		seen[s] = true
+	}
+	for s, w := range c.Weights {
+		if !seen[s] || w < 1 {
+			return c, fmt.Errorf("mcsession: Weights[%q] is %d; want 1 "+
+				"or more, for a server in Servers", s, w)
+		}
 	}
 	if c.Replicas < 0 || c.Replicas > len(c.Servers) {
 		return c, fmt.Errorf("mcsession: Replicas is %d; want 1 to %d",

@@ -74,9 +74,9 @@ func New(secrets [][]byte) (*Keys, error) {
 		switch {
 		case len(s) != 16 && len(s) != 24 && len(s) != 32:
 			return nil, fmt.Errorf("key %d is %d bytes; want 16, 24 "+
-				"or 32 random bytes", i, len(s))
+				"or 32 random bytes", i+1, len(s))
 		case seen[string(s)]:
-			return nil, fmt.Errorf("key %d repeats an earlier key", i)
+			return nil, fmt.Errorf("key %d repeats an earlier key", i+1)
 		}
 		seen[string(s)] = true
 		prk := must(hkdf.Extract(sha256.New, s, nil))

@@ -115,7 +115,7 @@ func TestNewRefusesBadKeys(t *testing.T) {
 	}
 
 	_, err := New([][]byte{oldKey, make([]byte, 10)})
-	if err == nil || !strings.Contains(err.Error(), "key 1 is 10 bytes") {
+	if err == nil || !strings.Contains(err.Error(), "key 2 is 10 bytes") {
 		t.Errorf("New with a 10-byte second key: %v; want it named", err)
 	}
 }
