@@ -43,7 +43,11 @@ func (GobSerializer) Serialize(session *sessions.Session) ([]byte, error) {
 // Data that gob cannot decode is an error, including data that makes gob
 // panic: encoding/gob is not hardened against hostile input, and a writer
 // to Memcached can plant some (a map key of a slice type, for one) unless
-// Config.EncryptionKeys are set.
+// Config.EncryptionKeys are set. And gob makes a map of a type you
+// registered with gob.Register as large as the data says before reading
+// any of it, so a hundred planted bytes can cost gigabytes and the
+// process (golang/go#79539); until a Go release fixes gob, only
+// EncryptionKeys keep such data out.
 func (GobSerializer) Deserialize(data []byte,
 	session *sessions.Session) (err error) {
 	defer func() {
@@ -73,6 +77,8 @@ func (GobSerializer) Deserialize(data []byte,
 // It reads what GobSerializer wrote, so an app switches to it with
 // sessions already stored; app servers still on GobSerializer cannot
 // read what it writes, so switch every server of a deployment together.
+// Gob data, old or planted, it reads with GobSerializer, whose doc says
+// what hostile gob data can still cost.
 type CompactSerializer struct{}
 
 // Serialize encodes session.Values compactly, or with gob when a key or
