@@ -19,7 +19,9 @@ import (
 // Config configures the Memcached cluster behind a Store: servers,
 // replicas, key prefix, timeouts, and DefaultTTL, how long the server
 // keeps a session whose MaxAge is 0. A Config with only Servers set is a
-// good production configuration.
+// good production configuration. The README's Configuration table lists
+// every field; go doc github.com/mcsession/mcsession/internal/cluster.Config
+// documents them.
 type Config = cluster.Config
 
 // Errors returned by Store methods, usually inside a *NodeError that

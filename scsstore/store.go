@@ -11,7 +11,10 @@ import (
 )
 
 // Config configures the Memcached cluster behind a Store. Its fields and
-// their defaults are documented on the type; a Config with only Servers
+// their defaults are listed in the README's Configuration table and
+// documented on the type it aliases (go doc
+// github.com/mcsession/mcsession/internal/cluster.Config); a Config with
+// only Servers
 // set is a good production configuration. DefaultTTL does not apply: scs
 // gives every session its expiry.
 type Config = cluster.Config

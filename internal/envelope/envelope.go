@@ -29,7 +29,8 @@ const (
 )
 
 // ErrCorrupt is returned by Decode for bytes that are not an envelope.
-var ErrCorrupt = errors.New("mcsession: stored value is not a session envelope")
+var ErrCorrupt = errors.New("mcsession: stored value is not a session " +
+	"written by mcsession, or is sealed with a key not in EncryptionKeys")
 
 // Envelope is one decoded item.
 type Envelope struct {
