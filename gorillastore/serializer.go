@@ -27,6 +27,9 @@ type Serializer interface {
 // GobSerializer encodes session values with encoding/gob, the way
 // gorilla's own stores do. Values of your own types must be registered
 // with gob.Register, or Save fails with gob's error. It is the default.
+//
+// It also reads what CompactSerializer writes, so that app servers can
+// switch from one to the other one at a time, and back.
 type GobSerializer struct{}
 
 // Serialize gob-encodes session.Values.
@@ -39,8 +42,9 @@ func (GobSerializer) Serialize(session *sessions.Session) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Deserialize decodes gob data written by Serialize into session.Values.
-// Data that gob cannot decode is an error, including data that makes gob
+// Deserialize decodes data written by Serialize, or by
+// CompactSerializer, into session.Values. Data that gob cannot decode is
+// an error, including data that makes gob
 // panic: encoding/gob is not hardened against hostile input, and a writer
 // to Memcached can plant some (a map key of a slice type, for one) unless
 // Config.EncryptionKeys are set. And gob makes a map of a type you
@@ -49,7 +53,15 @@ func (GobSerializer) Serialize(session *sessions.Session) ([]byte, error) {
 // process (golang/go#79539); until a Go release fixes gob, only
 // EncryptionKeys keep such data out.
 func (GobSerializer) Deserialize(data []byte,
-	session *sessions.Session) (err error) {
+	session *sessions.Session) error {
+	if valuecodec.IsCompact(data) {
+		return decodeCompact(data, session)
+	}
+	return decodeGob(data, session)
+}
+
+// decodeGob decodes gob data into session.Values.
+func decodeGob(data []byte, session *sessions.Session) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("mcsession: decode session %q: gob: %v",
@@ -71,14 +83,14 @@ func (GobSerializer) Deserialize(data []byte,
 // float type, a time.Time, or a []string, []any or map[string]any of
 // those. Values come back with the types they were saved with, as gob
 // gives them back. A session holding anything else, a struct of your
-// own say, is gob-encoded whole, and then gob's rule applies: every type
-// inside must be registered with gob.Register, time.Time included.
+// own say, is gob-encoded whole, and then gob's rule applies: such types
+// must be registered with gob.Register (the types above need not be).
 //
-// It reads what GobSerializer wrote, so an app switches to it with
-// sessions already stored; app servers still on GobSerializer cannot
-// read what it writes, so switch every server of a deployment together.
-// Gob data, old or planted, it reads with GobSerializer, whose doc says
-// what hostile gob data can still cost.
+// It reads what GobSerializer writes, and GobSerializer reads what it
+// writes, so app servers switch from one to the other one at a time,
+// with sessions already stored, and can switch back. Gob data, old or
+// planted, it reads as GobSerializer does, whose doc says what hostile
+// gob data can still cost.
 type CompactSerializer struct{}
 
 // Serialize encodes session.Values compactly, or with gob when a key or
@@ -95,9 +107,11 @@ func (CompactSerializer) Serialize(session *sessions.Session) ([]byte,
 // session.Values.
 func (CompactSerializer) Deserialize(data []byte,
 	session *sessions.Session) error {
-	if !valuecodec.IsCompact(data) {
-		return GobSerializer{}.Deserialize(data, session)
-	}
+	return GobSerializer{}.Deserialize(data, session)
+}
+
+// decodeCompact decodes data in the compact form into session.Values.
+func decodeCompact(data []byte, session *sessions.Session) error {
 	if err := valuecodec.DecodeMap(data, session.Values); err != nil {
 		return fmt.Errorf("mcsession: decode session %q: %w",
 			session.Name(), err)

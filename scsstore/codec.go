@@ -18,21 +18,41 @@ import (
 // map[string]any of those. Values come back with the types they were put
 // with, as gob gives them back. A session holding anything else, a
 // struct of your own say, is encoded whole by scs.GobCodec, and then
-// gob's rule applies: every such type must be registered with
-// gob.Register.
+// gob's rule applies: such types must be registered with gob.Register
+// (the types above need not be).
 //
 // Set it beside the store, on the SessionManager:
 //
 //	sessionManager.Store = scsstore.New("10.0.0.1:11211")
 //	sessionManager.Codec = scsstore.CompactCodec{}
 //
-// It works with any scs store. It reads what GobCodec wrote, so an app
-// switches to it with sessions already stored; app servers still on
-// GobCodec cannot read what it writes, so switch every server of a
-// deployment together.
+// It works with any scs store. It reads what scs.GobCodec wrote, so an
+// app switches to it with sessions already stored. App servers on
+// scs.GobCodec cannot read what it writes: to switch servers one at a
+// time, first give every server this package's GobCodec, which writes
+// gob and reads both; that is also the way back.
 type CompactCodec struct{}
 
-var _ scs.Codec = CompactCodec{}
+// GobCodec is an scs.Codec that writes what scs.GobCodec writes and reads
+// that and what CompactCodec writes: the first step of switching app
+// servers to CompactCodec one at a time, and the way back from it.
+type GobCodec struct{}
+
+var (
+	_ scs.Codec = CompactCodec{}
+	_ scs.Codec = GobCodec{}
+)
+
+// Encode returns scs.GobCodec's encoding of a session.
+func (GobCodec) Encode(deadline time.Time,
+	values map[string]any) ([]byte, error) {
+	return scs.GobCodec{}.Encode(deadline, values)
+}
+
+// Decode is CompactCodec.Decode: it reads either encoding.
+func (GobCodec) Decode(b []byte) (time.Time, map[string]any, error) {
+	return CompactCodec{}.Decode(b)
+}
 
 // Encode returns the encoding of a session's deadline and values.
 func (CompactCodec) Encode(deadline time.Time,

@@ -12,6 +12,8 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/alexedwards/scs/v2/memstore"
+
+	"github.com/mcsession/mcsession/testutil"
 )
 
 // withCompactCodec sets CompactCodec on a session manager.
@@ -56,6 +58,51 @@ func TestCompactCodecReadsGob(t *testing.T) {
 			t.Errorf("%s data read as %v, %v, %v; want %v, %v", name,
 				gotDeadline, got, err, deadline, values)
 		}
+	}
+}
+
+// Behind one load balancer, app servers on this package's GobCodec and
+// on CompactCodec share sessions both ways, so a fleet switches one
+// server at a time; and scs's own GobCodec reads what GobCodec writes.
+func TestRollingSwitchToCompactCodec(t *testing.T) {
+	t.Parallel()
+	servers := testutil.StartCluster(t, 1)
+	prefix := randomPrefix()
+	old := newApp(t, servers, prefix, func(sm *scs.SessionManager) {
+		sm.Codec = GobCodec{}
+	})
+	updated := newApp(t, servers, prefix, withCompactCodec)
+	c := newClient(t)
+
+	for n := 1; n <= 4; n++ {
+		c.want(t, []*app{old, updated}[n%2], "/incr", fmt.Sprint(n))
+	}
+
+	deadline := time.Now().Add(time.Hour).Round(0)
+	b, err := GobCodec{}.Encode(deadline, map[string]any{"n": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := (scs.GobCodec{}).Decode(b); err != nil ||
+		got["n"] != 1 {
+		t.Errorf("scs.GobCodec read GobCodec's data as %v, %v", got, err)
+	}
+}
+
+// Regression (newcomer review): a session holding a time.Time and a
+// struct of the app's own falls back to gob whole, and gob refused the
+// time.Time, which the compact form had taken without registration.
+func TestGobFallbackKeepsCoveredTypes(t *testing.T) {
+	t.Parallel()
+	values := map[string]any{"at": time.Date(2026, 12, 3, 0, 0, 0, 0,
+		time.UTC), "own": point{1, 2}, "prefs": map[string]any{"a": 1}}
+	b, err := CompactCodec{}.Encode(time.Now(), values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := (CompactCodec{}).Decode(b); err != nil ||
+		!reflect.DeepEqual(got, values) {
+		t.Errorf("got %v, %v; want %v", got, err, values)
 	}
 }
 

@@ -8,7 +8,9 @@
 // The stores use it through gorillastore.CompactSerializer and
 // scsstore.CompactCodec. A session holding a value of any other type
 // (a struct of the app's own, say) is gob-encoded whole instead, so
-// those keep gob's rules: gob.Register, and gob's errors.
+// those keep gob's rules: gob.Register, and gob's errors. Importing the
+// package registers time.Time, []any and map[string]any with gob, so
+// that they need no registration by the app in either form.
 //
 // Every encoding starts with a format byte from 0x80 to 0xF7. No gob
 // stream starts with one of those (gob starts with a message length:
@@ -19,11 +21,21 @@ package valuecodec
 
 import (
 	"encoding/binary"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"math"
 	"time"
 )
+
+// The types covered here that gob does not know without registration
+// are registered with it, so that a session holding them keeps working
+// when it falls back to gob for a value of another type.
+func init() {
+	gob.Register(time.Time{})
+	gob.Register([]any{})
+	gob.Register(map[string]any{})
+}
 
 // Format bytes: the first byte of an encoding.
 const (

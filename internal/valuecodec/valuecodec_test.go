@@ -47,14 +47,6 @@ var covered = map[any]any{
 	time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC): "a time key",
 }
 
-// gob needs the types inside interfaces registered; gorilla/sessions
-// registers []any for flashes, and apps register the rest.
-func init() {
-	gob.Register([]any{})
-	gob.Register(map[string]any{})
-	gob.Register(time.Time{})
-}
-
 // viaGob returns what gob gives back for m, the behaviour the compact
 // encoding keeps.
 func viaGob(t *testing.T, m map[any]any) map[any]any {
