@@ -29,8 +29,11 @@ func (n *node) dial(ctx context.Context, network, address string) (net.Conn,
 	error) {
 	d := net.Dialer{Timeout: n.cfg.Timeout}
 	conn, err := d.DialContext(ctx, network, address)
-	if err != nil || (n.cfg.TLS == nil && n.cfg.Username == "") {
-		return conn, err
+	if err != nil {
+		return nil, err
+	}
+	if n.cfg.TLS == nil && n.cfg.Username == "" {
+		return &batchConn{Conn: conn}, nil
 	}
 
 	deadline, ok := ctx.Deadline()
@@ -42,7 +45,7 @@ func (n *node) dial(ctx context.Context, network, address string) (net.Conn,
 		return nil, err
 	}
 	conn.SetDeadline(time.Time{})
-	return conn, nil
+	return &batchConn{Conn: conn}, nil
 }
 
 // secure runs the TLS handshake and the login that n's config asks for

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -237,4 +238,8 @@ func TestTLSAndLogin(t *testing.T) {
 	})
 	mustSet(t, c, "s", []byte("v"))
 	wantValue(t, c, "s", []byte("v"))
+
+	big := bytes.Repeat([]byte("b"), 64<<10) // many TLS records, one write
+	mustSet(t, c, "big", big)
+	wantValue(t, c, "big", big)
 }

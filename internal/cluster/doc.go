@@ -3,6 +3,9 @@
 // writes it to Config.Replicas of them, watches the nodes' health and
 // moves sessions off nodes that stop answering.
 //
+// Each node has a gomemcache client of its own, dialled by name, whose
+// connections send every command in one write (see batchConn).
+//
 // # Failure
 //
 // A node that fails Config.FailureLimit round trips in a row (refused or
