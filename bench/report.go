@@ -197,7 +197,7 @@ func (rep *report) writeTargets(b *bytes.Buffer) {
 			continue
 		}
 		ratio := r.res.requestsPerS / floor.res.requestsPerS
-		fmt.Fprintf(b, "- %s: %s req/s, %.2f× the floor's %s: %s.\n",
+		fmt.Fprintf(b, "- %s: %s req/s, %.3f× the floor's %s: %s.\n",
 			r.t.name, count(r.res.requestsPerS), ratio,
 			count(floor.res.requestsPerS), verdict(ratio, 0.8))
 		for _, p := range rep.cells[c] {
@@ -216,7 +216,7 @@ func verdict(ratio, want float64) string {
 	if ratio >= want {
 		return fmt.Sprintf("target of %.1f× met", want)
 	}
-	return fmt.Sprintf("target of %.1f× missed by %.0f%%", want,
+	return fmt.Sprintf("target of %.1f× missed by %.1f%%", want,
 		(want-ratio)/want*100)
 }
 
