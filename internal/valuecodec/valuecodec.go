@@ -355,13 +355,13 @@ func (r *reader) count(per int) (int, error) {
 	return int(n), nil
 }
 
-// readString reads a string written by AppendString.
+// readString reads a string written by appendString.
 func (r *reader) readString() (string, error) {
 	b, err := r.chunk()
 	return string(b), err
 }
 
-// readTime reads a time written by AppendTime.
+// readTime reads a time written by appendTime.
 func (r *reader) readTime() (time.Time, error) {
 	b, err := r.chunk()
 	if err != nil {
@@ -374,8 +374,8 @@ func (r *reader) readTime() (time.Time, error) {
 	return t, nil
 }
 
-// key reads a value that can be a map key: not a
-// slice or a map, which Go could not hash.
+// key reads a value that can be a map key: not a slice or a map, which
+// Go could not hash.
 func (r *reader) key() (any, error) {
 	if len(r.b) > 0 {
 		switch r.b[0] {
