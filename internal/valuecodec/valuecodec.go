@@ -137,10 +137,7 @@ func DecodeMap(data []byte, m map[any]any) error {
 // type this encoding does not cover, or the deadline is one that
 // time.Time.MarshalBinary refuses: the caller uses gob instead.
 func EncodeDeadline(deadline time.Time, m map[string]any) ([]byte, bool) {
-	n := 1 + 16 + binary.MaxVarintLen64
-	for k, v := range m {
-		n += len(k) + 10 + size(v)
-	}
+	n := 1 + 16 + size(m) // the format byte, the deadline, the values
 	dst, err := appendTime(append(make([]byte, 0, n), Deadline), deadline)
 	if err != nil {
 		return nil, false
